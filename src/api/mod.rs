@@ -1,0 +1,213 @@
+//! KubeFleet's wire format: the objects the engine reads and writes, with serde names and
+//! omission rules that match `placement.kubernetes-fleet.io/v1beta1` (and `v1`, which shares the
+//! schema).
+//!
+//! Every struct keeps the fields it does not model in an `extra` map, so an object parsed from
+//! YAML or JSON and serialized again loses nothing a newer KubeFleet added.
+//!
+//! The six kinds of staged updates are distinct types — [`ClusterStagedUpdateRun`],
+//! [`StagedUpdateRun`], [`ClusterStagedUpdateStrategy`], [`StagedUpdateStrategy`],
+//! [`ClusterApprovalRequest`], [`ApprovalRequest`] — sharing their spec and status types, as the
+//! Go types do. The hub objects the engine only reads ([`Placement`], [`PolicySnapshot`],
+//! [`ResourceSnapshot`], [`Binding`]) are one type for both scopes; their `kind` says which.
+
+mod approval;
+mod binding;
+mod cluster;
+mod duration;
+mod intstr;
+mod meta;
+mod placement;
+mod run;
+mod selector;
+mod snapshot;
+mod strategy;
+mod time;
+mod validate;
+pub mod well_known;
+
+pub use approval::{
+    ApprovalRequest, ApprovalRequestObject, ApprovalRequestSpec, ApprovalRequestStatus, ClusterApprovalRequest,
+};
+pub use binding::{Binding, BindingSpec, BindingState, BindingStatus};
+pub use cluster::MemberCluster;
+pub use duration::{Duration, DurationParseError, DurationParseErrorKind};
+pub use intstr::{IntOrString, ScaleError, max_concurrency};
+pub use meta::{
+    Condition, ConditionStatus, ObjectMeta, find_condition, is_condition_false, is_condition_true, remove_condition,
+    set_condition,
+};
+pub use placement::{ApplyStrategy, Placement, PlacementPolicy, PlacementSpec, RolloutStrategy, ServerSideApplyConfig};
+pub use run::{
+    ClusterStagedUpdateRun, ClusterUpdatingStatus, StageTaskStatus, StageUpdatingStatus, StagedUpdateRun, State,
+    UpdateRunObject, UpdateRunSpec, UpdateRunStatus,
+};
+pub use selector::{
+    LabelSelector, LabelSelectorRequirement, Selector, SelectorError, SelectorOperator, compile, is_dns1123_label,
+    is_dns1123_subdomain,
+};
+pub use snapshot::{NamespacedName, PolicySnapshot, ResourceSnapshot};
+pub use strategy::{
+    ClusterStagedUpdateStrategy, StageConfig, StageTask, StageTaskType, StagedUpdateStrategy, UpdateStrategyObject,
+    UpdateStrategySpec,
+};
+pub use time::{Time, TimeParseError};
+pub use validate::{
+    StageNameRule, ValidationError, ValidationErrorKind, ValidationErrors, ValidationOptions,
+    validate_approval_request, validate_run, validate_run_update, validate_strategy,
+};
+
+/// Fields an object carries that this crate does not model, in their original order.
+pub type Extra = serde_json::Map<String, serde_json::Value>;
+
+/// The API group of every placement kind.
+pub const GROUP: &str = "placement.kubernetes-fleet.io";
+/// The `apiVersion` this crate writes (`v1` shares the schema and is read as well).
+pub const API_VERSION: &str = "placement.kubernetes-fleet.io/v1beta1";
+
+/// Whether an object is cluster-scoped or lives in a namespace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// `ClusterStagedUpdateRun`, `ClusterResourcePlacement`, …
+    Cluster,
+    /// `StagedUpdateRun`, `ResourcePlacement`, …
+    Namespaced,
+}
+
+/// Defines a string-valued enum whose unknown values are kept rather than rejected, so that a
+/// value written by a newer KubeFleet (or typed by a user) reaches validation and produces a
+/// clear error instead of a parse failure.
+macro_rules! string_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $wire:literal ),+ $(,)? }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant, )+
+            /// A value this crate does not know, kept as written.
+            Unknown(String),
+        }
+
+        impl $name {
+            /// The wire form.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( $name::$variant => $wire, )+
+                    $name::Unknown(s) => s.as_str(),
+                }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = std::convert::Infallible;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Ok(match s {
+                    $( $wire => $name::$variant, )+
+                    other => $name::Unknown(other.to_owned()),
+                })
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                Ok(s.parse().unwrap_or_else(|never: std::convert::Infallible| match never {}))
+            }
+        }
+    };
+}
+pub(crate) use string_enum;
+
+/// Defines one Kubernetes kind: `apiVersion`, `kind`, `metadata`, `spec`, an optional `status`
+/// (for kinds that have one) and the unknown fields.
+macro_rules! kube_kind {
+    (
+        $(#[$meta:meta])*
+        $name:ident, kind = $kind:literal, scope = $scope:ident, spec = $spec:ty $(, status = $status:ty)?
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        pub struct $name {
+            /// `apiVersion`, `placement.kubernetes-fleet.io/v1beta1` or `/v1` (empty when absent).
+            #[serde(default, skip_serializing_if = "String::is_empty")]
+            pub api_version: String,
+            /// `kind` (empty when absent).
+            #[serde(default, skip_serializing_if = "String::is_empty")]
+            pub kind: String,
+            /// `metadata`.
+            #[serde(default)]
+            pub metadata: $crate::api::ObjectMeta,
+            /// `spec`.
+            pub spec: $spec,
+            $(
+            /// `status`; absent until a controller writes it.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub status: Option<$status>,
+            )?
+            /// Fields this crate does not model, kept verbatim.
+            #[serde(flatten)]
+            pub extra: $crate::api::Extra,
+        }
+
+        impl $crate::api::Kind for $name {
+            const KIND: &'static str = $kind;
+            const SCOPE: $crate::api::Scope = $crate::api::Scope::$scope;
+            fn type_meta(&self) -> (&str, &str) {
+                (&self.api_version, &self.kind)
+            }
+        }
+
+        impl $name {
+            /// The object's `kind`.
+            pub const KIND: &'static str = $kind;
+
+            /// A new object with the given metadata and spec.
+            pub fn new(metadata: $crate::api::ObjectMeta, spec: $spec) -> Self {
+                $name {
+                    api_version: $crate::api::API_VERSION.to_owned(),
+                    kind: $kind.to_owned(),
+                    metadata,
+                    spec,
+                    $( status: None::<$status>, )?
+                    extra: $crate::api::Extra::new(),
+                }
+            }
+        }
+    };
+}
+pub(crate) use kube_kind;
+
+/// A kind with a fixed name and scope (implemented by the six staged-update kinds).
+pub trait Kind {
+    /// The `kind` string.
+    const KIND: &'static str;
+    /// Cluster-scoped or namespaced.
+    const SCOPE: Scope;
+    /// The object's `apiVersion` and `kind` as written (validation checks them).
+    fn type_meta(&self) -> (&str, &str);
+}
+
+/// `null` in JSON becomes the type's default (Go writes a nil slice as `null`).
+pub(crate) fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + serde::Deserialize<'de>,
+{
+    use serde::Deserialize as _;
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
