@@ -29,6 +29,13 @@ pub enum ScaleError {
         /// The string as given.
         value: String,
     },
+    /// A negative integer. The CRD rejects it; KubeFleet's controller would silently never
+    /// start a cluster, so this crate reports it instead.
+    #[error("invalid value for IntOrString: maxConcurrency must be at least 1, got {value}")]
+    Negative {
+        /// The value as given.
+        value: i64,
+    },
     /// A string ending in `%` whose number does not parse.
     #[error("invalid value for IntOrString: invalid value {quoted}: {atoi}", quoted = gocompat::quote(.value))]
     InvalidPercentage {
@@ -68,8 +75,11 @@ impl IntOrString {
 /// documented default instead.
 pub fn max_concurrency(value: Option<&IntOrString>, stage_clusters: usize) -> Result<i64, ScaleError> {
     let Some(value) = value else { return Ok(1) };
-    let scaled = value.scaled_value(stage_clusters)?;
-    Ok(if scaled == 0 { 1 } else { scaled })
+    match value.scaled_value(stage_clusters)? {
+        0 => Ok(1),
+        n if n < 0 => Err(ScaleError::Negative { value: n }),
+        n => Ok(n),
+    }
 }
 
 impl fmt::Display for IntOrString {
@@ -111,6 +121,15 @@ mod tests {
     fn integers_are_not_capped() {
         assert_eq!(max_concurrency(Some(&IntOrString::Int(50)), 3), Ok(50));
         assert_eq!(max_concurrency(None, 3), Ok(1));
+    }
+
+    #[test]
+    fn zero_means_one_and_negatives_are_rejected() {
+        assert_eq!(max_concurrency(Some(&IntOrString::Int(0)), 3), Ok(1));
+        assert_eq!(
+            max_concurrency(Some(&IntOrString::Int(-2)), 3).unwrap_err().to_string(),
+            "invalid value for IntOrString: maxConcurrency must be at least 1, got -2"
+        );
     }
 
     #[test]

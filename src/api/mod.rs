@@ -52,6 +52,7 @@ pub use strategy::{
     UpdateStrategySpec,
 };
 pub use time::{Time, TimeParseError};
+pub(crate) use validate::validate_stage_list;
 pub use validate::{
     StageNameRule, ValidationError, ValidationErrorKind, ValidationErrors, ValidationOptions,
     validate_approval_request, validate_run, validate_run_update, validate_strategy,

@@ -223,29 +223,38 @@ pub fn validate_strategy<S: UpdateStrategyObject>(
     c.finish()
 }
 
-/// Validates a strategy spec on its own; `object` names it in the errors. The engine uses this to
-/// reject, at initialization, a strategy the API server would not have stored.
-pub(crate) fn validate_strategy_spec(
+/// The schema rules on a strategy's stage list that KubeFleet's engine never checks because the
+/// API server enforces them: at most 31 stages, valid and unique names. The engine applies them
+/// at initialization, so a strategy the API server would not have stored cannot start a run;
+/// `object` names the strategy in the errors.
+pub(crate) fn validate_stage_list(
     object: &str,
     spec: &UpdateStrategySpec,
-    options: ValidationOptions,
+    rule: StageNameRule,
 ) -> Result<(), ValidationErrors> {
     let mut c = Collector { object: object.to_owned(), errors: Vec::new() };
-    strategy_spec(&mut c, spec, options);
+    stage_list(&mut c, spec, rule);
     c.finish()
 }
 
-fn strategy_spec(c: &mut Collector, spec: &UpdateStrategySpec, options: ValidationOptions) {
+fn stage_list(c: &mut Collector, spec: &UpdateStrategySpec, rule: StageNameRule) {
     if spec.stages.len() > MAX_STAGES {
         c.push("spec.stages", "", ValidationErrorKind::TooMany { count: spec.stages.len(), max: MAX_STAGES });
     }
     let mut seen = BTreeSet::new();
     for (i, stage) in spec.stages.iter().enumerate() {
-        let path = format!("spec.stages[{i}]");
-        stage_name(c, &format!("{path}.name"), &stage.name, options.stage_names);
+        let field = format!("spec.stages[{i}].name");
+        stage_name(c, &field, &stage.name, rule);
         if !seen.insert(stage.name.as_str()) {
-            c.push(format!("{path}.name"), &stage.name, ValidationErrorKind::DuplicateStageName);
+            c.push(field, &stage.name, ValidationErrorKind::DuplicateStageName);
         }
+    }
+}
+
+fn strategy_spec(c: &mut Collector, spec: &UpdateStrategySpec, options: ValidationOptions) {
+    stage_list(c, spec, options.stage_names);
+    for (i, stage) in spec.stages.iter().enumerate() {
+        let path = format!("spec.stages[{i}]");
         if let Some(sel) = &stage.label_selector
             && let Err(e) = sel.to_selector()
         {

@@ -1,0 +1,159 @@
+//! The part of the [`World`] one run reads, selected as KubeFleet's controller lists it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::api::well_known::{IS_LATEST_SNAPSHOT_LABEL, PLACEMENT_TRACKING_LABEL, RESOURCE_INDEX_LABEL};
+use crate::api::{Binding, ObjectMeta, Placement, PolicySnapshot, ResourceSnapshot, Scope};
+use crate::world::{ObservedApproval, World};
+
+use super::EngineError;
+
+/// The run being reconciled.
+pub(crate) struct RunRef<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) namespace: &'a str,
+    pub(crate) generation: i64,
+    pub(crate) placement_name: &'a str,
+    pub(crate) strategy_name: &'a str,
+    pub(crate) resource_snapshot_index: &'a str,
+    pub(crate) scope: Scope,
+}
+
+impl RunRef<'_> {
+    /// The placement as a Go `types.NamespacedName` prints (`/name` when cluster-scoped).
+    pub(crate) fn placement_key(&self) -> String {
+        format!("{}/{}", self.namespace, self.placement_name)
+    }
+
+    /// The strategy as a Go `types.NamespacedName` prints.
+    pub(crate) fn strategy_key(&self) -> String {
+        format!("{}/{}", self.namespace, self.strategy_name)
+    }
+}
+
+/// `klog.KObj`: `name` for cluster-scoped objects, `namespace/name` otherwise.
+pub(crate) fn kobj(namespace: &str, name: &str) -> String {
+    if namespace.is_empty() { name.to_owned() } else { format!("{namespace}/{name}") }
+}
+
+/// What one run sees of the hub.
+pub(crate) struct Hub<'w> {
+    pub(crate) world: &'w World,
+    namespace: &'w str,
+    placement_name: &'w str,
+}
+
+fn in_scope(meta: &ObjectMeta, namespace: &str, placement: &str) -> bool {
+    meta.namespace() == namespace && meta.label(PLACEMENT_TRACKING_LABEL) == Some(placement)
+}
+
+impl<'w> Hub<'w> {
+    /// Checks the world for inconsistencies no API server could produce.
+    pub(crate) fn new(world: &'w World, run: &RunRef<'w>) -> Result<Hub<'w>, EngineError> {
+        if let Some(p) = &world.placement
+            && (p.metadata.name() != run.placement_name || p.metadata.namespace() != run.namespace)
+        {
+            return Err(EngineError::PlacementMismatch {
+                expected: run.placement_key(),
+                found: p.metadata.namespaced_name(),
+            });
+        }
+        let mut names = BTreeSet::new();
+        for c in &world.member_clusters {
+            if !names.insert(c.name()) {
+                return Err(EngineError::DuplicateObject { kind: "MemberCluster", name: c.name().to_owned() });
+            }
+        }
+        let mut names = BTreeSet::new();
+        for b in &world.bindings {
+            if !names.insert((b.metadata.namespace(), b.metadata.name())) {
+                return Err(EngineError::DuplicateObject { kind: "binding", name: b.metadata.namespaced_name() });
+            }
+        }
+        let mut names = BTreeSet::new();
+        for a in &world.approval_requests {
+            if !names.insert((a.metadata.namespace(), a.metadata.name())) {
+                return Err(EngineError::DuplicateObject {
+                    kind: "approval request",
+                    name: a.metadata.namespaced_name(),
+                });
+            }
+        }
+        Ok(Hub { world, namespace: run.namespace, placement_name: run.placement_name })
+    }
+
+    pub(crate) fn placement(&self) -> Option<&'w Placement> {
+        self.world.placement.as_ref()
+    }
+
+    /// Policy snapshots labelled latest for the placement.
+    pub(crate) fn latest_policy_snapshots(&self) -> Vec<&'w PolicySnapshot> {
+        self.world
+            .policy_snapshots
+            .iter()
+            .filter(|s| {
+                in_scope(&s.metadata, self.namespace, self.placement_name)
+                    && s.metadata.label(IS_LATEST_SNAPSHOT_LABEL) == Some("true")
+            })
+            .collect()
+    }
+
+    /// The placement's bindings, sorted by name as `ListBindingsFromKey` sorts them.
+    pub(crate) fn bindings(&self) -> Vec<&'w Binding> {
+        let mut v: Vec<_> =
+            self.world.bindings.iter().filter(|b| in_scope(&b.metadata, self.namespace, self.placement_name)).collect();
+        v.sort_by(|a, b| a.metadata.name().cmp(b.metadata.name()));
+        v
+    }
+
+    /// Resource snapshots whose index label is exactly `index`.
+    pub(crate) fn resource_snapshots_with_index(&self, index: &str) -> Vec<&'w ResourceSnapshot> {
+        self.world
+            .resource_snapshots
+            .iter()
+            .filter(|s| {
+                in_scope(&s.metadata, self.namespace, self.placement_name)
+                    && s.metadata.label(RESOURCE_INDEX_LABEL) == Some(index)
+            })
+            .collect()
+    }
+
+    /// The latest master resource snapshot of the placement, and its index.
+    pub(crate) fn latest_master_resource_snapshot(&self) -> Option<(&'w ResourceSnapshot, i64)> {
+        self.world
+            .resource_snapshots
+            .iter()
+            .filter(|s| {
+                in_scope(&s.metadata, self.namespace, self.placement_name)
+                    && s.metadata.label(IS_LATEST_SNAPSHOT_LABEL) == Some("true")
+                    && s.is_master()
+            })
+            .filter_map(|s| Some((s, s.index_label()?.parse::<i64>().ok()?)))
+            .max_by_key(|(_, i)| *i)
+    }
+
+    /// The highest resource snapshot index the placement has.
+    pub(crate) fn highest_resource_index(&self) -> Option<i64> {
+        self.world
+            .resource_snapshots
+            .iter()
+            .filter(|s| in_scope(&s.metadata, self.namespace, self.placement_name))
+            .filter_map(|s| s.index_label()?.parse::<i64>().ok())
+            .max()
+    }
+
+    /// The approval request `name` in the run's namespace.
+    pub(crate) fn approval_request(&self, name: &str) -> Option<&'w ObservedApproval> {
+        self.world
+            .approval_requests
+            .iter()
+            .find(|a| a.metadata.name() == name && a.metadata.namespace() == self.namespace)
+    }
+
+    /// Member cluster labels by name, in name order.
+    pub(crate) fn member_clusters(&self) -> Vec<(&'w str, &'w BTreeMap<String, String>)> {
+        let mut v: Vec<_> = self.world.member_clusters.iter().map(|c| (c.name(), c.metadata.labels())).collect();
+        v.sort_by(|a, b| a.0.cmp(b.0));
+        v
+    }
+}

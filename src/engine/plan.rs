@@ -1,0 +1,289 @@
+//! The checks and computations initialization and validation share: the placement, the policy
+//! snapshot, the bindings, and the stages computed from a strategy against today's clusters.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::api::well_known::{NUMBER_OF_CLUSTERS_ANNOTATION, POLICY_INDEX_LABEL, condition_types as ct};
+use crate::api::{
+    ApplyStrategy, Binding, BindingState, PlacementPolicy, PolicySnapshot, RolloutStrategy, StageConfig, StageTask,
+    StageTaskType, UpdateStrategySpec, compile, is_condition_true,
+};
+use crate::gocompat;
+
+use super::failure::{Failure, UNEXP, USER, VALFAIL};
+use super::hub::{Hub, RunRef};
+
+/// `validatePlacement`: the placement exists and rolls out externally; returns its apply
+/// strategy after defaulting.
+pub(crate) fn check_placement(hub: &Hub<'_>) -> Result<ApplyStrategy, Failure> {
+    let Some(placement) = hub.placement() else {
+        return Err(Failure::valfail(format!("{USER}parent placement not found")));
+    };
+    let strategy = placement.spec.strategy.type_or_default();
+    if strategy != RolloutStrategy::EXTERNAL {
+        return Err(Failure::valfail(format!(
+            "{USER}parent placement does not have an external rollout strategy, current strategy: {strategy}"
+        )));
+    }
+    Ok(ApplyStrategy::defaulted(placement.spec.strategy.apply_strategy.as_ref()))
+}
+
+/// What `determinePolicySnapshot` records, including the fields it writes before failing.
+pub(crate) struct PolicyOutcome<'w> {
+    /// `policySnapshotIndexUsed`, once known.
+    pub(crate) index: Option<String>,
+    /// `policyObservedClusterCount` (−1 for PickAll), once known.
+    pub(crate) count: Option<i64>,
+    pub(crate) result: Result<&'w PolicySnapshot, Failure>,
+}
+
+/// `determinePolicySnapshot`: the single latest policy snapshot, its index and cluster count.
+pub(crate) fn determine_policy_snapshot<'w>(hub: &Hub<'w>, run: &RunRef<'_>) -> PolicyOutcome<'w> {
+    let fail = |f| PolicyOutcome { index: None, count: None, result: Err(f) };
+    let latest = hub.latest_policy_snapshots();
+    let snapshot = match latest.as_slice() {
+        [] => {
+            return fail(Failure::valfail(format!(
+                "no latest policy snapshot found for placement {}",
+                run.placement_key()
+            )));
+        }
+        [one] => *one,
+        many => {
+            return fail(Failure::valfail(format!(
+                "{UNEXP}multiple active policy snapshots found for placement {}: got {}, want 1",
+                run.placement_key(),
+                many.len()
+            )));
+        }
+    };
+    let nn = snapshot.metadata.namespaced_name();
+    let index = match snapshot.metadata.label(POLICY_INDEX_LABEL) {
+        Some(i) if !i.is_empty() => i.to_owned(),
+        _ => {
+            return fail(Failure::valfail(format!("{UNEXP}policy snapshot `{nn}` does not have a policy index label")));
+        }
+    };
+    let policy = snapshot.spec.policy.as_ref();
+    let count = match policy.map(PlacementPolicy::placement_type) {
+        Some(PlacementPolicy::PICK_N) => match pick_n_count(snapshot) {
+            Ok(n) => n,
+            Err(e) => {
+                // Note the comma after "the updateRun": KubeFleet wraps this one with "%w, %s".
+                let msg = format!(
+                    "cannot continue the updateRun: failed to validate the updateRun, {UNEXP}{e}: the policy snapshot `{nn}` doesn't have valid cluster count annotation"
+                );
+                return PolicyOutcome { index: Some(index), count: None, result: Err(Failure::Abort(msg)) };
+            }
+        },
+        Some(PlacementPolicy::PICK_FIXED) => policy.map_or(0, |p| p.cluster_names.len() as i64),
+        _ => -1,
+    };
+    let result = if is_condition_true(snapshot.conditions(), ct::SCHEDULED, snapshot.metadata.generation()) {
+        Ok(snapshot)
+    } else {
+        Err(Failure::valfail(format!("policy snapshot `{}` not fully scheduled yet", snapshot.metadata.name())))
+    };
+    PolicyOutcome { index: Some(index), count: Some(count), result }
+}
+
+/// `annotations.ExtractNumOfClustersFromPolicySnapshot`.
+fn pick_n_count(snapshot: &PolicySnapshot) -> Result<i64, String> {
+    let Some(value) = snapshot.metadata.annotation(NUMBER_OF_CLUSTERS_ANNOTATION) else {
+        return Err(format!("cannot find annotation {NUMBER_OF_CLUSTERS_ANNOTATION}"));
+    };
+    match gocompat::atoi(value) {
+        Ok(n) if n >= 0 => Ok(n),
+        // Go formats a nil wrapped error as `%!w(<nil>)`.
+        Ok(_) => {
+            Err(format!("invalid annotation {NUMBER_OF_CLUSTERS_ANNOTATION}: {value} is not a valid count: %!w(<nil>)"))
+        }
+        Err(e) => Err(format!("invalid annotation {NUMBER_OF_CLUSTERS_ANNOTATION}: {value} is not a valid count: {e}")),
+    }
+}
+
+/// The placement's bindings split as `collectScheduledClusters` splits them.
+pub(crate) struct Scheduled<'w> {
+    /// On the latest policy snapshot and not Unscheduled, in binding-name order.
+    pub(crate) selected: Vec<&'w Binding>,
+    /// Unscheduled, in binding-name order.
+    pub(crate) to_delete: Vec<&'w Binding>,
+}
+
+/// `collectScheduledClusters`. `observed_count` is the count `determinePolicySnapshot` recorded
+/// (−1 for PickAll); returns the bindings and the count to record.
+pub(crate) fn collect_scheduled<'w>(
+    hub: &Hub<'w>,
+    latest: &PolicySnapshot,
+    observed_count: i64,
+) -> Result<(Scheduled<'w>, i64), Failure> {
+    let latest_name = latest.metadata.name();
+    let mut scheduled = Scheduled { selected: Vec::new(), to_delete: Vec::new() };
+    for binding in hub.bindings() {
+        let unscheduled = binding.spec.state == BindingState::Unscheduled;
+        if binding.spec.scheduling_policy_snapshot_name == latest_name {
+            if unscheduled { scheduled.to_delete.push(binding) } else { scheduled.selected.push(binding) }
+        } else if unscheduled {
+            scheduled.to_delete.push(binding);
+        } else {
+            let ns = binding.metadata.namespace();
+            return Err(Failure::retry(format!(
+                "binding `{ns}/{}` with old policy snapshot `{ns}/{}` has state {}, we might observe a transient state, need retry",
+                binding.metadata.name(),
+                binding.spec.scheduling_policy_snapshot_name,
+                binding.spec.state
+            )));
+        }
+    }
+    if scheduled.selected.is_empty() && scheduled.to_delete.is_empty() {
+        return Err(Failure::valfail(format!(
+            "no scheduled or to-be-deleted bindings found for the latest policy snapshot {}",
+            latest.metadata.namespaced_name()
+        )));
+    }
+    let selected = scheduled.selected.len() as i64;
+    if observed_count == -1 {
+        Ok((scheduled, selected))
+    } else if observed_count != selected {
+        Err(Failure::valfail(format!(
+            "{UNEXP}the number of selected bindings {selected} is not equal to the observed cluster count {observed_count}"
+        )))
+    } else {
+        Ok((scheduled, observed_count))
+    }
+}
+
+/// One stage's clusters, in update order.
+pub(crate) struct PlannedStage<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) clusters: Vec<&'a str>,
+}
+
+/// `computeRunStageStatus`: groups the selected clusters into the strategy's stages, in update
+/// order. `strategy_key` is the strategy's `namespace/name` for messages. On the "not placed"
+/// failure the computed stages come back too: KubeFleet persists them.
+pub(crate) fn plan_stages<'a>(
+    hub: &Hub<'a>,
+    strategy_key: &str,
+    strategy: &'a UpdateStrategySpec,
+    selected: &[&'a Binding],
+) -> Result<Vec<PlannedStage<'a>>, (Failure, Option<Vec<PlannedStage<'a>>>)> {
+    let selected_names: BTreeSet<&str> = selected.iter().map(|b| b.spec.target_cluster.as_str()).collect();
+    // Only member clusters the placement selected can join a stage; find them once.
+    let candidates: Vec<(&'a str, &'a BTreeMap<String, String>)> =
+        hub.member_clusters().into_iter().filter(|(name, _)| selected_names.contains(name)).collect();
+    let mut placed = vec![false; candidates.len()];
+    let mut placed_count = 0usize;
+    let mut stages = Vec::with_capacity(strategy.stages.len());
+    for stage in &strategy.stages {
+        check_tasks(strategy_key, stage).map_err(|f| (f, None))?;
+        let selector = compile(stage.label_selector.as_ref()).map_err(|e| {
+            let msg = format!(
+                "{USER}the stage label selector is invalid, updateStrategy: `{strategy_key}`, stage: {}, err: {e}",
+                stage.name
+            );
+            (Failure::valfail(msg), None)
+        })?;
+        let mut members: Vec<(&'a str, i64)> = Vec::new();
+        for (i, (name, labels)) in candidates.iter().enumerate() {
+            if !selector.matches(labels) {
+                continue;
+            }
+            if placed[i] {
+                return Err((
+                    Failure::valfail(format!("{USER}cluster `{name}` appears in more than one stages")),
+                    None,
+                ));
+            }
+            let order = match &stage.sorting_label_key {
+                None => 0,
+                Some(key) => {
+                    let value = labels.get(key).map_or("", String::as_str);
+                    gocompat::atoi(value).map_err(|e| {
+                        let msg =
+                            format!("{USER}the sorting label `{key}:{value}` on cluster `{name}` is not valid: {e}");
+                        (Failure::valfail(msg), None)
+                    })?
+                }
+            };
+            members.push((name, order));
+            placed[i] = true;
+            placed_count += 1;
+        }
+        members.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(b.0)));
+        stages.push(PlannedStage { name: &stage.name, clusters: members.into_iter().map(|(n, _)| n).collect() });
+    }
+    if placed_count != selected_names.len() {
+        let placed_names: BTreeSet<&str> = stages.iter().flat_map(|s| s.clusters.iter().copied()).collect();
+        let missing: Vec<&str> = selected_names.difference(&placed_names).copied().collect();
+        let msg = format!(
+            "{VALFAIL}{USER}some clusters are not placed in any stage, total {}, showing up to 10: {}",
+            missing.len(),
+            missing.iter().take(10).copied().collect::<Vec<_>>().join(", ")
+        );
+        return Err((Failure::Abort(msg), Some(stages)));
+    }
+    Ok(stages)
+}
+
+fn check_tasks(strategy_key: &str, stage: &StageConfig) -> Result<(), Failure> {
+    let wrap = |which: &str, err: String| {
+        Failure::valfail(format!(
+            "{USER}the {which} stage tasks are invalid, updateStrategy: `{strategy_key}`, stage: {}, err: {err}",
+            stage.name
+        ))
+    };
+    validate_before_stage_tasks(&stage.before_stage_tasks).map_err(|e| wrap("before", e))?;
+    validate_after_stage_tasks(&stage.after_stage_tasks).map_err(|e| wrap("after", e))
+}
+
+/// `validateBeforeStageTask`.
+fn validate_before_stage_tasks(tasks: &[StageTask]) -> Result<(), String> {
+    if tasks.len() > 1 {
+        return Err("beforeStageTasks can have at most one task".to_owned());
+    }
+    for (i, task) in tasks.iter().enumerate() {
+        if task.type_ != StageTaskType::Approval {
+            return Err(format!(
+                "task {i} of type {} is not allowed in beforeStageTasks, allowed type: Approval",
+                task.type_
+            ));
+        }
+        if task.wait_time.is_some() {
+            return Err(format!("task {i} of type Approval cannot have wait duration set"));
+        }
+    }
+    Ok(())
+}
+
+/// `validateAfterStageTask`.
+fn validate_after_stage_tasks(tasks: &[StageTask]) -> Result<(), String> {
+    if let [a, b] = tasks
+        && a.type_ == b.type_
+    {
+        return Err(format!("afterStageTasks cannot have two tasks of the same type: {}", a.type_));
+    }
+    for (i, task) in tasks.iter().enumerate() {
+        if task.type_ == StageTaskType::TimedWait {
+            match task.wait_time {
+                None => return Err(format!("task {i} of type TimedWait has wait duration set to nil")),
+                Some(d) if d.as_nanos() <= 0 => {
+                    return Err(format!("task {i} of type TimedWait has wait duration <= 0"));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `removeWaitTimeFromUpdateRunStatus` on a spec: Approval tasks carry no wait time.
+pub(crate) fn strip_approval_wait_times(spec: &mut UpdateStrategySpec) {
+    for stage in &mut spec.stages {
+        for task in stage.before_stage_tasks.iter_mut().chain(stage.after_stage_tasks.iter_mut()) {
+            if task.type_ == StageTaskType::Approval {
+                task.wait_time = None;
+            }
+        }
+    }
+}
