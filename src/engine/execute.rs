@@ -281,6 +281,14 @@ impl<'a, 'w> Ctx<'a, 'w> {
                     }
                 }
                 self.mark.cluster_started(cluster);
+                if !is_condition_true(&cluster.conditions, ct::SUCCEEDED, generation) {
+                    let started_at =
+                        find_condition(&cluster.conditions, ct::STARTED).and_then(|c| c.last_transition_time);
+                    if let Some(t) = stuck_deadline(started_at, threshold, now) {
+                        deadline = Some(deadline.map_or(t, |d| d.min(t)));
+                    }
+                    in_flight.push(name);
+                }
                 self.mark.stage_started(stage);
                 continue;
             };
