@@ -368,6 +368,15 @@ pub fn validate_run<R: UpdateRunObject>(run: &R) -> Result<(), ValidationErrors>
 /// Validates an update of a run: everything [`validate_run`] checks on `new`, plus the immutable
 /// spec fields and the forbidden state transitions (Initialize→Stop, Run→Initialize,
 /// Stop→Initialize).
+///
+/// The rules run as the API server runs them:
+/// - An absent `spec.state` is the CRD default, `Initialize`, on both objects: the API server
+///   defaults the incoming object and the stored one before its rules see them. Removing the
+///   state of a running run is therefore the forbidden Run→Initialize.
+/// - `resourceSnapshotIndex` is optional and its rule (`self == oldSelf`) is a transition rule,
+///   which Kubernetes evaluates only when both objects have the field. A Go client always writes
+///   it (`""` when unset), so a controller updating a run created without the field adds it, and
+///   that update is accepted.
 pub fn validate_run_update<R: UpdateRunObject>(old: &R, new: &R) -> Result<(), ValidationErrors> {
     let mut errors = match validate_run(new) {
         Ok(()) => Vec::new(),
@@ -378,10 +387,12 @@ pub fn validate_run_update<R: UpdateRunObject>(old: &R, new: &R) -> Result<(), V
     if o.placement_name != n.placement_name {
         c.push("spec.placementName", &n.placement_name, ValidationErrorKind::Immutable { field_name: "placementName" });
     }
-    if o.resource_snapshot_index != n.resource_snapshot_index {
+    if let (Some(old_index), Some(new_index)) = (&o.resource_snapshot_index, &n.resource_snapshot_index)
+        && old_index != new_index
+    {
         c.push(
             "spec.resourceSnapshotIndex",
-            n.resource_snapshot_index(),
+            new_index,
             ValidationErrorKind::Immutable { field_name: "resourceSnapshotIndex" },
         );
     }
@@ -392,15 +403,18 @@ pub fn validate_run_update<R: UpdateRunObject>(old: &R, new: &R) -> Result<(), V
             ValidationErrorKind::Immutable { field_name: "stagedRolloutStrategyName" },
         );
     }
-    // The CRD rules only fire when the old object had a state (`has(oldSelf.state)`).
-    let transition = match (&o.state, &n.state) {
-        (Some(State::Initialize), Some(State::Stop)) => Some(("Initialize", "Stop")),
-        (Some(State::Run), Some(State::Initialize)) => Some(("Run", "Initialize")),
-        (Some(State::Stop), Some(State::Initialize)) => Some(("Stop", "Initialize")),
+    // The CRD's rules guard with `has(oldSelf.state)`, but the API server has already defaulted
+    // an absent state to `Initialize` on both objects by then.
+    let defaulted = |state: &Option<State>| state.clone().unwrap_or(State::Initialize);
+    let transition = match (defaulted(&o.state), defaulted(&n.state)) {
+        (State::Initialize, State::Stop) => Some(("Initialize", "Stop")),
+        (State::Run, State::Initialize) => Some(("Run", "Initialize")),
+        (State::Stop, State::Initialize) => Some(("Stop", "Initialize")),
         _ => None,
     };
     if let Some((from, to)) = transition {
-        c.push("spec.state", to, ValidationErrorKind::ForbiddenStateTransition { from, to });
+        let written = n.state.as_ref().map_or("", State::as_str);
+        c.push("spec.state", written, ValidationErrorKind::ForbiddenStateTransition { from, to });
     }
     errors.extend(c.errors);
     if errors.is_empty() { Ok(()) } else { Err(ValidationErrors(errors)) }
