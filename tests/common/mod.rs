@@ -215,6 +215,12 @@ impl Hub {
         self.world.member_clusters.push(MemberCluster::new(name, l.iter().copied()));
     }
 
+    /// A member cluster joins with `l` and the scheduler picks it.
+    pub fn join(&mut self, name: &str, l: &[(&str, &str)]) {
+        self.add_member(name, l);
+        self.schedule(name);
+    }
+
     /// Replaces a member cluster's labels.
     pub fn relabel(&mut self, cluster: &str, l: &[(&str, &str)]) {
         let m = self.world.member_clusters.iter_mut().find(|m| m.name() == cluster).expect("member cluster");
