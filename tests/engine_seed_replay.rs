@@ -12,8 +12,6 @@ use std::collections::BTreeMap;
 
 use common::*;
 use serde_json::{Value, json};
-use staged_rollout::api::*;
-use staged_rollout::{Action, Config, Outcome, WakeReason};
 
 /// The how-to's timeline starts when `example-run` is created.
 fn at(secs: i64) -> Time {
@@ -40,7 +38,7 @@ enum Event {
 
 /// Drives one run to the end: the engine is called when its wake says so and whenever a watch
 /// would fire (a member reported, an approval was granted). `observe` sees every outcome.
-fn drive<R: UpdateRunObject>(
+fn drive<R: TestRun>(
     d: &mut Driver<R>,
     start: Time,
     behaviour: &Behaviour,
@@ -192,11 +190,18 @@ fn seed_view(fixture: &str, run_finished: bool) -> Value {
 }
 
 fn seed_cluster_driver(run: &str, index: &str, hub: Hub, config: Config) -> Driver<ClusterStagedUpdateRun> {
-    Driver { hub, run: cluster_run(run, Some(index), None), config, log: Vec::new() }
+    let mut meta = ObjectMeta::named(run);
+    meta.generation = Some(1);
+    let spec = UpdateRunSpec::new("example-placement", Some(index), "example-strategy");
+    Driver { hub, run: ClusterStagedUpdateRun::new(meta, spec), config }
+}
+
+fn cluster_names(stage: &StageUpdatingStatus) -> Vec<&str> {
+    stage.clusters.iter().map(|c| c.cluster_name.as_str()).collect()
 }
 
 fn seed_cluster_hub() -> Hub {
-    let mut hub = Hub::new("", "example-placement", SEED_CLUSTERS, 2);
+    let mut hub = Hub::with_placement("", "example-placement", SEED_CLUSTERS, 2);
     hub.world.strategy = Some(seed_strategy());
     hub
 }
@@ -275,7 +280,7 @@ fn cluster_scoped_rollout_and_rollback_match_the_seed() {
     assert!(end > at(0));
 
     // Rollback: a second run on snapshot 0 over the same hub rolls every member back.
-    let hub = std::mem::replace(&mut d.hub, Hub::new("", "x", &[], 0));
+    let hub = std::mem::replace(&mut d.hub, Hub::new("", &[], 0));
     let mut d2 = seed_cluster_driver("example-run-2", "0", hub, Config::seed_compatible());
     let mut rebinds = Vec::new();
     drive(&mut d2, at(600), &SEED_BEHAVIOUR, |_, o| {
@@ -319,7 +324,7 @@ fn namespaced_run(name: &str, index: &str) -> StagedUpdateRun {
 }
 
 fn namespaced_hub() -> Hub {
-    let mut hub = Hub::new("my-app-namespace", "web-app-placement", SEED_CLUSTERS, 2);
+    let mut hub = Hub::with_placement("my-app-namespace", "web-app-placement", SEED_CLUSTERS, 2);
     hub.world.strategy = Some(namespaced_strategy());
     hub
 }
@@ -331,7 +336,6 @@ fn namespaced_rollout_and_rollback_with_the_seeds_approval_patch() {
         hub: namespaced_hub(),
         run: namespaced_run("web-app-rollout-v1-21", "1"),
         config: Config::seed_compatible(),
-        log: Vec::new(),
     };
     let mut requests = Vec::new();
     drive(&mut d, at(0), &behaviour, |_, o| {
@@ -350,13 +354,8 @@ fn namespaced_rollout_and_rollback_with_the_seeds_approval_patch() {
     assert!(is_condition_true(&status.conditions, "Succeeded", 1));
     insta::assert_json_snapshot!("web_app_rollout_final_status", status);
 
-    let hub = std::mem::replace(&mut d.hub, Hub::new("", "x", &[], 0));
-    let mut d2 = Driver {
-        hub,
-        run: namespaced_run("web-app-rollback-v1-20", "0"),
-        config: Config::seed_compatible(),
-        log: Vec::new(),
-    };
+    let hub = std::mem::replace(&mut d.hub, Hub::new("", &[], 0));
+    let mut d2 = Driver { hub, run: namespaced_run("web-app-rollback-v1-20", "0"), config: Config::seed_compatible() };
     drive(&mut d2, at(600), &behaviour, |_, _| {});
     for cluster in ["member1", "member2", "member3"] {
         assert_eq!(d2.hub.binding(cluster).spec.resource_snapshot_name, "web-app-placement-0-snapshot");
@@ -402,12 +401,8 @@ fn under_todays_defaults_after_stage_approvals_are_named_run_after_stage() {
 
 #[test]
 fn under_todays_defaults_the_namespaced_strategys_stage_names_are_rejected() {
-    let mut d = Driver {
-        hub: namespaced_hub(),
-        run: namespaced_run("web-app-rollout-v1-21", "1"),
-        config: Config::default(),
-        log: Vec::new(),
-    };
+    let mut d =
+        Driver { hub: namespaced_hub(), run: namespaced_run("web-app-rollout-v1-21", "1"), config: Config::default() };
     d.run.spec.state = Some(State::Run);
     let outcome = d.step(at(0));
     let init = find_condition(&d.status().conditions, "Initialized").unwrap();
