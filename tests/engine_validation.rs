@@ -417,3 +417,20 @@ fn namespaced_validation_messages_name_the_namespace() {
     d.hub.world.policy_snapshots.clear();
     assert_validation_fails(&mut d, &format!("{VALFAIL}no latest policy snapshot found for placement team/crp"));
 }
+
+#[test]
+fn a_transient_binding_during_validation_is_retried_and_writes_nothing() {
+    let mut d = running();
+    d.hub.add_member("x", &[("group", "prod"), ("order", "9")]);
+    d.hub.add_binding("x", "crp-old", BindingState::Bound);
+    let out = d.step(t(10));
+    assert!(!out.status_changed);
+    assert!(out.actions.is_empty());
+    assert_eq!(
+        retry_error(&out.wake),
+        Some(
+            "binding `/crp-x` with old policy snapshot `/crp-old` has state Bound, we might observe a transient state, need retry"
+        )
+    );
+    assert_eq!(got(&d.status().conditions), conds![want::initialized(), want::run_progressing()]);
+}
