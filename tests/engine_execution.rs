@@ -643,3 +643,90 @@ fn the_whole_run_succeeds() {
     let out = d.step(t(30));
     assert!(!out.status_changed && out.actions.is_empty() && out.wake.is_idle());
 }
+
+// ----- more edges -----
+
+#[test]
+fn override_lists_are_compared_in_order() {
+    let mut d = stage_of(1, None);
+    d.hub.world.overrides.insert(
+        "c1".into(),
+        ClusterOverrides { cluster_resource_override_snapshots: vec!["a".into(), "b".into()], ..Default::default() },
+    );
+    d.step(t(0));
+    assert_eq!(d.hub.binding("c1").spec.cluster_resource_override_snapshots, ["a", "b"]);
+    // Another writer stores the same overrides in another order: no longer in sync.
+    d.hub.write_binding_spec("c1", |s| s.cluster_resource_override_snapshots.reverse());
+    d.step(t(10));
+    let msg = format!("{ABORT}{}", preempted("c1", "crp-c1"));
+    assert_eq!(got(&d.status().conditions), conds![want::initialized(), want::run_failed(&msg)]);
+}
+
+#[test]
+fn half_applied_actions_converge() {
+    let mut d = stage_of(1, None);
+    // The caller applied the binding write, then crashed before the rest and the status.
+    let out = d.reconcile(t(0));
+    d.hub.apply(&out.actions[..2], d.run.metadata_mut());
+    let out = d.step(t(5));
+    assert_eq!(action_log(&out.actions), ["mark-binding-rollout-started crp-c1"]);
+    assert_eq!(cluster_conds(&d, "c1"), conds![want::cluster_started()]);
+
+    // Everything applied, status lost again: the run only records what happened.
+    let mut d = stage_of(1, None);
+    let out = d.reconcile(t(0));
+    d.hub.apply(&out.actions, d.run.metadata_mut());
+    let out = d.step(t(5));
+    assert!(out.actions.is_empty());
+    assert_eq!(cluster_conds(&d, "c1"), conds![want::cluster_started()]);
+    assert_eq!(d.stage("s").start_time, Some(t(5)));
+}
+
+#[test]
+fn a_sub_second_timed_wait_ends_on_the_next_whole_second() {
+    let mut s = stage("s");
+    s.after_stage_tasks = vec![StageTask::timed_wait(Duration::from_millis(1500))];
+    let mut d = cluster_driver(&[("c1", &[("group", "s")])], strategy(vec![s]), Some(State::Run));
+    d.step(t(0));
+    d.hub.available("c1");
+    let out = d.step(t(10));
+    assert_eq!(out.wake.at, Some(t(12)));
+    d.step(t(11));
+    assert_eq!(stage_conds(&d, "s"), conds![want::stage_waiting_after()]);
+    d.step(t(12));
+    assert_eq!(stage_conds(&d, "s"), conds![want::stage_succeeded()]);
+}
+
+fn with_concurrency(first: Option<&str>, second: Option<&str>, state: State) -> Driver<ClusterStagedUpdateRun> {
+    let mut one = stage("one");
+    one.max_concurrency = first.map(|v| IntOrString::String(v.into()));
+    let mut two = stage("two");
+    two.max_concurrency = second.map(|v| IntOrString::String(v.into()));
+    let members: Members<'_> = &[("c1", &[("group", "one")]), ("c2", &[("group", "two")])];
+    cluster_driver(members, strategy(vec![one, two]), Some(state))
+}
+
+#[test]
+fn an_invalid_max_concurrency_aborts_the_stage_at_execution() {
+    // The CRD would reject "50"; KubeFleet only notices when it computes the concurrency.
+    let mut d = with_concurrency(Some("50"), None, State::Run);
+    let out = d.step(t(0));
+    let msg = format!("{ABORT}invalid value for IntOrString: invalid type: string is not a percentage");
+    assert_eq!(got(&d.status().conditions), conds![want::initialized(), want::run_failed(&msg)]);
+    assert_eq!(stage_conds(&d, "one"), conds![want::stage_failed(&msg)]);
+    assert_eq!(action_log(&out.actions), ["add-finalizer run"]);
+}
+
+#[test]
+fn an_invalid_max_concurrency_of_a_later_stage_fails_validation() {
+    let mut d = with_concurrency(None, Some("x%"), State::Run);
+    d.step(t(0));
+    assert_eq!(cluster_conds(&d, "c1"), conds![want::cluster_started()]);
+    let before = d.status().stages_status.clone();
+    d.step(t(10));
+    let msg = format!(
+        r#"{ABORT}invalid value for IntOrString: invalid value "x%": strconv.Atoi: parsing "x": invalid syntax"#
+    );
+    assert_eq!(got(&d.status().conditions), conds![want::initialized(), want::run_failed(&msg)]);
+    assert_eq!(d.status().stages_status, before);
+}

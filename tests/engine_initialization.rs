@@ -812,3 +812,43 @@ fn hyphenated_stage_names_need_the_seed_config() {
     assert_eq!(got(&d.status().conditions), vec![want::initialized()]);
     assert_eq!(cluster_names(d.stage("dev-clusters")), ["a", "b", "c"]);
 }
+
+// ----- one World for a whole hub -----
+
+#[test]
+fn objects_of_other_placements_and_namespaces_are_ignored() {
+    let mut d = namespaced_driver(MEMBERS, two_stages(), Some(State::Initialize));
+    let mut foreign = Hub::new("elsewhere", MEMBERS, 1);
+    let mut other_placement = Hub::with_placement(NS, "other", &[("a", &[]), ("zz", &[])], 1);
+    let mut cluster_scoped = Hub::new("", &[("q", &[])], 1);
+    for hub in [&mut foreign, &mut other_placement, &mut cluster_scoped] {
+        hub.unschedule(hub.world.bindings[0].spec.target_cluster.clone().as_str());
+        let w = &mut d.hub.world;
+        w.policy_snapshots.extend(hub.world.policy_snapshots.drain(..));
+        w.resource_snapshots.extend(hub.world.resource_snapshots.drain(..));
+        w.bindings.extend(hub.world.bindings.drain(..));
+    }
+    d.step(t(0));
+    assert_eq!(got(&d.status().conditions), vec![want::initialized()]);
+    assert_eq!(cluster_names(d.stage("prod")), ["c", "b"]);
+    assert!(d.deletion_stage().clusters.is_empty());
+    assert_eq!(d.status().policy_observed_cluster_count, 3);
+}
+
+#[test]
+fn inputs_no_hub_could_produce_are_caller_errors() {
+    let d = driver();
+    let mut world = d.hub.world.clone();
+    world.placement.as_mut().unwrap().metadata.name = Some("other".into());
+    assert_eq!(
+        reconcile(&d.run, &world, t(0), &d.config),
+        Err(EngineError::PlacementMismatch { expected: "/crp".into(), found: "/other".into() })
+    );
+
+    let mut world = d.hub.world.clone();
+    world.member_clusters.push(world.member_clusters[0].clone());
+    assert_eq!(
+        reconcile(&d.run, &world, t(0), &d.config),
+        Err(EngineError::DuplicateObject { kind: "MemberCluster", name: "a".into() })
+    );
+}

@@ -135,3 +135,24 @@ fn missing_state_is_run_with_the_seed_config() {
     assert_eq!(got(&d.status().conditions), conds![want::initialized(), want::run_progressing()]);
     assert!(started(&d, "a"));
 }
+
+#[test]
+fn a_finished_deletion_stage_marks_the_run_succeeded_in_any_state() {
+    // The deletion stage succeeded but the run's own success was never written.
+    for state in [State::Run, State::Stop, State::Initialize] {
+        let mut d = cluster_driver(&[("a", &[("group", "canary")])], strategy(vec![stage("canary")]), Some(State::Run));
+        d.step(t(0));
+        d.hub.available("a");
+        d.step(t(10));
+        d.step(t(10));
+        assert_eq!(got(&d.status().conditions), conds![want::initialized(), want::run_succeeded()]);
+        d.edit_status(|s| {
+            s.conditions.truncate(1);
+        });
+        d.set_state(state.clone());
+        let out = d.step(t(20));
+        assert_eq!(got(&d.status().conditions), conds![want::initialized(), want::run_succeeded()], "{state}");
+        assert!(out.actions.is_empty());
+        assert_eq!(out.wake.reason, WakeReason::Succeeded);
+    }
+}

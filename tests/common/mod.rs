@@ -16,8 +16,8 @@ use std::collections::BTreeMap;
 pub use staged_rollout::api::well_known::{self, condition_types as ct, reasons};
 pub use staged_rollout::api::*;
 pub use staged_rollout::{
-    Action, ClusterOverrides, Config, NewApprovalRequest, ObjectRef, ObservedApproval, Outcome, Wake, WakeReason,
-    World, reconcile,
+    Action, ClusterOverrides, Config, EngineError, NewApprovalRequest, ObjectRef, ObservedApproval, Outcome, Wake,
+    WakeReason, World, reconcile,
 };
 
 // ----- KubeFleet's error prefixes (REFERENCE.md "Message prefixes") -----
