@@ -271,6 +271,20 @@ fn an_approval_without_observed_generation_counts_only_with_the_seed_config() {
 }
 
 #[test]
+fn an_acceptance_of_an_older_generation_does_not_count() {
+    // Accepted at generation 1 (the run's status was lost), then the request was edited.
+    let mut d = gated();
+    d.step(t(0));
+    d.hub.approve("run-before-s");
+    let out = d.reconcile(t(10));
+    d.hub.apply(&out.actions[..1], d.run.metadata_mut());
+    d.hub.approval_mut("run-before-s").metadata.generation = Some(2);
+    let out = d.step(t(20));
+    assert!(out.actions.is_empty());
+    assert_eq!(before_task(&d), conds![want::task_created()]);
+}
+
+#[test]
 fn a_false_approval_is_not_an_approval() {
     let mut d = gated();
     d.step(t(0));

@@ -309,6 +309,15 @@ fn in_progress_binding_reasons_are_quiet_waits() {
 }
 
 #[test]
+fn a_failure_reported_for_an_older_binding_generation_is_ignored() {
+    let mut d = stage_of(1, None);
+    d.hub.report("c1", ct::APPLIED, ConditionStatus::False, "ApplyFailed"); // generation 1
+    d.step(t(0)); // the run's write makes it 2
+    let out = d.step(t(5));
+    assert_eq!(updating(&out), ["c1"]);
+}
+
+#[test]
 fn the_same_retriable_error_of_two_clusters_is_reported_once() {
     let mut d = stage_of(2, Some(IntOrString::Int(2)));
     d.step(t(0));
@@ -449,6 +458,7 @@ fn errors_of_one_pass_are_aggregated() {
 #[test]
 fn an_empty_stage_is_skipped_with_an_immediate_wake() {
     let mut empty = stage("empty");
+    empty.before_stage_tasks = vec![StageTask::approval()];
     empty.after_stage_tasks = vec![StageTask::approval()];
     let mut d = cluster_driver(&[("c1", &[("group", "s")])], strategy(vec![empty, stage("s")]), Some(State::Run));
     let out = d.step(t(0));
@@ -456,7 +466,9 @@ fn an_empty_stage_is_skipped_with_an_immediate_wake() {
     assert_eq!(d.stage("empty").start_time, Some(t(0)));
     assert_eq!(d.stage("empty").end_time, Some(t(0)));
     // Its tasks do not run.
+    assert!(d.stage("empty").before_stage_task_status[0].conditions.is_empty());
     assert!(d.stage("empty").after_stage_task_status[0].conditions.is_empty());
+    assert!(d.hub.world.approval_requests.is_empty());
     assert_eq!(action_log(&out.actions), ["add-finalizer run"]);
     assert_eq!(out.wake.at, Some(t(0)));
     assert_eq!(out.wake.reason, WakeReason::StageCompleted { stage: "empty".into() });

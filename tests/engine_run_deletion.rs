@@ -229,3 +229,30 @@ fn start_and_end_times_are_set_once() {
     assert_eq!((d.stage("s").start_time, d.stage("s").end_time), (Some(t(10)), Some(t(80))));
     assert_eq!(d.stage("t").start_time, Some(t(90)));
 }
+
+#[test]
+fn every_status_written_survives_a_json_round_trip() {
+    // A controller persists the status as JSON and reads it back before the next reconcile.
+    let mut d = cluster_driver(MEMBERS, gated_strategy(), Some(State::Run));
+    d.hub.add_member("gone", &[]);
+    d.hub.add_binding("gone", "crp-0", BindingState::Unscheduled);
+    let mut now = 0;
+    for _ in 0..12 {
+        d.step(t(now));
+        let status = d.status().clone();
+        let json = serde_json::to_string(&status).unwrap();
+        let back: UpdateRunStatus = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, status, "{json}");
+        d.run.set_status(back);
+        if d.hub.approval("run-before-s").is_some_and(|a| a.conditions.is_empty()) {
+            d.hub.approve("run-before-s");
+        }
+        for c in ["c1", "c2"] {
+            if d.hub.binding(c).spec.state == BindingState::Bound {
+                d.hub.available(c);
+            }
+        }
+        now += 30;
+    }
+    assert_eq!(got(&d.status().conditions), conds![want::initialized(), want::run_succeeded()]);
+}

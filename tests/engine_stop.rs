@@ -194,8 +194,11 @@ fn a_stop_run_cycle_while_after_stage_tasks_pend_restarts_the_timed_wait() {
     d.set_state(State::Stop);
     d.step(t(100));
     assert_eq!(got(&d.stage("s").conditions), conds![want::stage_stopped()]);
-    // Unknown (Stopping) then False (Stopped): the stage's clock moved to the stop.
+    // Unknown (Stopping) then False (Stopped) within the pass: both clocks moved to the stop,
+    // although the run was Progressing=False (waiting) and is Progressing=False (stopped).
     assert_eq!(d.stage("s").conditions[0].last_transition_time, Some(t(100)));
+    assert_eq!(run_conds(&d), conds![want::initialized(), want::run_stopped()]);
+    assert_eq!(d.status().conditions[1].last_transition_time, Some(t(100)));
 
     d.set_state(State::Run);
     let out = d.step(t(200));
