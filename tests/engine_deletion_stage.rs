@@ -36,10 +36,7 @@ fn deletion_cluster(d: &Driver<ClusterStagedUpdateRun>, cluster: &str) -> Vec<C>
 fn to_be_deleted_bindings_are_deleted_at_once() {
     let mut d = driver(true);
     finish_stages(&mut d);
-    assert_eq!(
-        d.deletion_stage().clusters.iter().map(|c| c.cluster_name.as_str()).collect::<Vec<_>>(),
-        ["x", "y", "z"]
-    );
+    assert_eq!(cluster_names(d.deletion_stage()), ["x", "y", "z"]);
 
     let out = d.step(t(20));
     assert_eq!(action_log(&out.actions), ["delete-binding crp-x", "delete-binding crp-y", "delete-binding crp-z"]);

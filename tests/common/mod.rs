@@ -508,15 +508,6 @@ impl<R: TestRun> Driver<R> {
         outcome
     }
 
-    /// Steps at `now` `n` times; returns the last outcome.
-    pub fn steps(&mut self, now: Time, n: usize) -> Outcome {
-        let mut last = None;
-        for _ in 0..n {
-            last = Some(self.step(now));
-        }
-        last.expect("n > 0")
-    }
-
     pub fn status(&self) -> &UpdateRunStatus {
         self.run.status().expect("status")
     }
