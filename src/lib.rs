@@ -219,6 +219,7 @@
 mod action;
 pub mod api;
 mod config;
+mod driver;
 mod engine;
 mod gocompat;
 mod wake;
@@ -226,6 +227,9 @@ mod world;
 
 pub use action::{Action, NewApprovalRequest, ObjectRef};
 pub use config::{ApprovalNaming, Config};
+pub use driver::{
+    Applied, Clock, Driver, DriverError, Fleet, FleetError, Observation, Step, UpdateRun, block_on_ready,
+};
 pub use engine::{EngineError, Outcome, reconcile};
 pub use wake::{Wake, WakeReason};
 pub use world::{ClusterOverrides, ObservedApproval, World};

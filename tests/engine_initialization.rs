@@ -817,16 +817,21 @@ fn hyphenated_stage_names_need_the_seed_config() {
 
 #[test]
 fn objects_of_other_placements_and_namespaces_are_ignored() {
+    // Policy snapshots (labelled latest), resource snapshots and bindings (one Unscheduled) of:
+    // the same placement name in another namespace, another placement in the run's namespace,
+    // and a cluster-scoped placement of the same name.
     let mut d = namespaced_driver(MEMBERS, two_stages(), Some(State::Initialize));
-    let mut foreign = Hub::new("elsewhere", MEMBERS, 1);
-    let mut other_placement = Hub::with_placement(NS, "other", &[("a", &[]), ("zz", &[])], 1);
-    let mut cluster_scoped = Hub::new("", &[("q", &[])], 1);
-    for hub in [&mut foreign, &mut other_placement, &mut cluster_scoped] {
-        hub.unschedule(hub.world.bindings[0].spec.target_cluster.clone().as_str());
+    let others = [
+        (Hub::new("elsewhere", MEMBERS, 1), "a"),
+        (Hub::with_placement(NS, "other", &[("a", &[]), ("zz", &[])], 1), "zz"),
+        (Hub::new("", &[("q", &[])], 1), "q"),
+    ];
+    for (mut hub, unscheduled) in others {
+        hub.unschedule(unscheduled);
         let w = &mut d.hub.world;
-        w.policy_snapshots.extend(hub.world.policy_snapshots.drain(..));
-        w.resource_snapshots.extend(hub.world.resource_snapshots.drain(..));
-        w.bindings.extend(hub.world.bindings.drain(..));
+        w.policy_snapshots.append(&mut hub.world.policy_snapshots);
+        w.resource_snapshots.append(&mut hub.world.resource_snapshots);
+        w.bindings.append(&mut hub.world.bindings);
     }
     d.step(t(0));
     assert_eq!(got(&d.status().conditions), vec![want::initialized()]);
