@@ -222,6 +222,7 @@ mod config;
 mod driver;
 mod engine;
 mod gocompat;
+pub mod sim;
 mod wake;
 mod world;
 

@@ -1,0 +1,351 @@
+//! Member agents: each member cluster applies the snapshot its binding names after a delay and
+//! reports back on the binding, at the binding's generation.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::api::well_known::condition_types as ct;
+use crate::api::{ApplyStrategy, BindingState, Condition, ConditionStatus, Duration, is_condition_true, set_condition};
+
+use super::clock::SplitMix64;
+use super::hub::{Hub, Key};
+use super::scheduler;
+use super::transcript::{Event, EventKind};
+
+/// How long a member agent takes to apply a snapshot (and to clean up after a deleted binding).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Delay {
+    /// Always the same (`15s`).
+    Fixed(Duration),
+    /// The n-th apply takes the n-th delay; the last one repeats (`[5s, 1m, 10s]`).
+    Sequence(Vec<Duration>),
+    /// Drawn uniformly from `min..=max` (whole seconds) by a generator seeded with `seed`: varied
+    /// but reproducible.
+    Seeded {
+        /// The shortest delay.
+        min: Duration,
+        /// The longest delay.
+        max: Duration,
+        /// The seed.
+        seed: u64,
+    },
+}
+
+impl Default for Delay {
+    fn default() -> Self {
+        Delay::Fixed(Duration::from_secs(15))
+    }
+}
+
+/// What a failing member agent reports instead of success.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MemberFailure {
+    /// The binding condition reported `False`: `Overridden`, `WorkSynchronized`, `Applied`
+    /// (default), `Available` or `DiffReported`. The conditions before it in that order are
+    /// reported `True`.
+    #[serde(default = "default_failed_condition")]
+    pub condition: String,
+    /// Its reason. A terminal one (such as the default `NotAllWorkHaveBeenApplied`) makes the
+    /// engine retry with an error; an in-progress one (`ApplyPending`) makes it wait quietly.
+    /// Either way the run reports Stuck once the stuck threshold passes.
+    #[serde(default = "default_failed_reason")]
+    pub reason: String,
+}
+
+fn default_failed_condition() -> String {
+    ct::APPLIED.to_owned()
+}
+
+fn default_failed_reason() -> String {
+    "NotAllWorkHaveBeenApplied".to_owned()
+}
+
+impl Default for MemberFailure {
+    fn default() -> Self {
+        MemberFailure { condition: default_failed_condition(), reason: default_failed_reason() }
+    }
+}
+
+/// A member agent's behaviour.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MemberBehaviour {
+    /// How long applies and cleanups take (default: the simulation's default, 15s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay: Option<Delay>,
+    /// Fail from the start (until healed by the script).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<MemberFailure>,
+}
+
+/// Work a member agent finishes later.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum MemberWork {
+    /// Apply the snapshot of `binding` as it stood at `generation`.
+    Apply { cluster: String, binding: Key, uid: String, generation: i64 },
+    /// Remove what `binding` placed, then let the binding go.
+    Cleanup { cluster: String, binding: Key, uid: String },
+}
+
+#[derive(Clone, Debug)]
+struct Agent {
+    delay: Delay,
+    failure: Option<MemberFailure>,
+    /// What each placement (by key) put on the cluster.
+    objects: BTreeMap<Key, Vec<Value>>,
+    applies: usize,
+    rng: Option<SplitMix64>,
+}
+
+impl Agent {
+    fn new(behaviour: &MemberBehaviour, defaults: &MemberBehaviour) -> Agent {
+        let delay = behaviour.delay.clone().or_else(|| defaults.delay.clone()).unwrap_or_default();
+        let rng = match &delay {
+            Delay::Seeded { seed, .. } => Some(SplitMix64::new(*seed)),
+            _ => None,
+        };
+        Agent {
+            delay,
+            failure: behaviour.failure.clone().or_else(|| defaults.failure.clone()),
+            objects: BTreeMap::new(),
+            applies: 0,
+            rng,
+        }
+    }
+
+    fn next_delay(&mut self) -> Duration {
+        let n = self.applies;
+        self.applies += 1;
+        match &self.delay {
+            Delay::Fixed(d) => *d,
+            Delay::Sequence(list) => list.get(n).or(list.last()).copied().unwrap_or(Duration::ZERO),
+            Delay::Seeded { min, max, .. } => {
+                let (lo, hi) = (min.as_secs_ceil(), max.as_secs_ceil());
+                let rng = self.rng.get_or_insert_with(|| SplitMix64::new(0));
+                Duration::from_secs(rng.in_range(lo, hi))
+            }
+        }
+    }
+}
+
+/// Every member cluster's agent.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Members {
+    pub(crate) defaults: MemberBehaviour,
+    configured: BTreeMap<String, MemberBehaviour>,
+    agents: BTreeMap<String, Agent>,
+    /// The (uid, generation) of each binding an apply was scheduled for.
+    handled: BTreeMap<Key, (String, i64)>,
+    /// Bindings whose cleanup was scheduled.
+    cleaning: BTreeMap<Key, String>,
+}
+
+impl Members {
+    pub(crate) fn configure(&mut self, cluster: &str, behaviour: MemberBehaviour) {
+        self.configured.insert(cluster.to_owned(), behaviour);
+        self.agents.remove(cluster);
+    }
+
+    fn agent(&mut self, cluster: &str) -> &mut Agent {
+        let behaviour = self.configured.get(cluster).cloned().unwrap_or_default();
+        let defaults = &self.defaults;
+        self.agents.entry(cluster.to_owned()).or_insert_with(|| Agent::new(&behaviour, defaults))
+    }
+
+    /// A cluster left: its agent removed everything it held.
+    pub(crate) fn forget(&mut self, cluster: &str) {
+        if let Some(agent) = self.agents.get_mut(cluster) {
+            agent.objects.clear();
+        }
+    }
+
+    /// The agent starts failing.
+    pub(crate) fn fail(&mut self, cluster: &str, failure: MemberFailure) {
+        self.agent(cluster).failure = Some(failure);
+    }
+
+    /// The agent recovers and re-applies every binding it reported a failure on.
+    pub(crate) fn heal(&mut self, hub: &Hub, cluster: &str) {
+        self.agent(cluster).failure = None;
+        let failed: Vec<Key> = hub
+            .bindings
+            .iter()
+            .filter(|(_, b)| b.spec.target_cluster == cluster)
+            .filter(|(_, b)| {
+                let g = b.metadata.generation();
+                b.conditions().iter().any(|c| c.is_false_at(g))
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in failed {
+            self.handled.remove(&k);
+        }
+    }
+
+    /// Looks at every binding and returns the work the agents start now, with its delay.
+    pub(crate) fn scan(&mut self, hub: &Hub) -> Vec<(Duration, MemberWork)> {
+        let mut work = Vec::new();
+        for (key, b) in &hub.bindings {
+            let cluster = b.spec.target_cluster.clone();
+            let uid = b.metadata.uid.clone().unwrap_or_default();
+            let joined = hub.clusters.contains_key(&cluster);
+            if b.metadata.deletion_timestamp.is_some() {
+                if self.cleaning.get(key) != Some(&uid) {
+                    self.cleaning.insert(key.clone(), uid.clone());
+                    let delay = if joined { self.agent(&cluster).next_delay() } else { Duration::ZERO };
+                    work.push((delay, MemberWork::Cleanup { cluster, binding: key.clone(), uid }));
+                }
+                continue;
+            }
+            let generation = b.metadata.generation();
+            let ready = joined
+                && b.spec.state == BindingState::Bound
+                && !b.spec.resource_snapshot_name.is_empty()
+                && is_condition_true(b.conditions(), ct::ROLLOUT_STARTED, generation);
+            if ready && self.handled.get(key) != Some(&(uid.clone(), generation)) {
+                self.handled.insert(key.clone(), (uid.clone(), generation));
+                let delay = self.agent(&cluster).next_delay();
+                work.push((delay, MemberWork::Apply { cluster, binding: key.clone(), uid, generation }));
+            }
+        }
+        work
+    }
+
+    /// Finishes a piece of work, if it still applies to the hub as it is now.
+    pub(crate) fn complete(&mut self, hub: &mut Hub, work: MemberWork) {
+        match work {
+            MemberWork::Apply { cluster, binding, uid, generation } => {
+                self.apply(hub, &cluster, &binding, &uid, generation)
+            }
+            MemberWork::Cleanup { cluster, binding, uid } => self.cleanup(hub, &cluster, &binding, &uid),
+        }
+    }
+
+    fn apply(&mut self, hub: &mut Hub, cluster: &str, key: &Key, uid: &str, generation: i64) {
+        let now = hub.now;
+        let Some(b) = hub.bindings.get(key) else { return };
+        let current = b.metadata.uid.as_deref() == Some(uid)
+            && b.metadata.generation() == generation
+            && b.metadata.deletion_timestamp.is_none()
+            && b.spec.state == BindingState::Bound
+            && hub.clusters.contains_key(cluster);
+        if !current {
+            return;
+        }
+        let snapshot_name = b.spec.resource_snapshot_name.clone();
+        let run = b
+            .conditions()
+            .iter()
+            .find(|c| c.type_ == ct::ROLLOUT_STARTED)
+            .and_then(|c| c.message.rsplit_once("updateRun: ").map(|(_, r)| r.to_owned()));
+        let report_diff =
+            b.spec.apply_strategy.as_ref().and_then(|s| s.type_.as_deref()) == Some(ApplyStrategy::REPORT_DIFF);
+        let placement = (
+            b.metadata.namespace().to_owned(),
+            b.metadata.label(crate::api::well_known::PLACEMENT_TRACKING_LABEL).unwrap_or("").to_owned(),
+        );
+        let ns = placement.0.clone();
+        let snapshot = hub.resource_snapshots.get(&(ns.clone(), snapshot_name.clone())).cloned();
+        let failure = self.agent(cluster).failure.clone();
+
+        let mut conditions: Vec<(String, ConditionStatus, String)> = Vec::new();
+        let event;
+        let order = [ct::OVERRIDDEN, ct::WORK_SYNCHRONIZED, ct::APPLIED, ct::AVAILABLE];
+        let ok_reasons = ["NoOverrideSpecified", "AllWorkSynced", "AllWorkHaveBeenApplied", "AllWorkAreAvailable"];
+        if let Some(f) = failure {
+            for (t, r) in order.iter().zip(ok_reasons) {
+                if *t == f.condition {
+                    break;
+                }
+                conditions.push((t.to_string(), ConditionStatus::True, r.to_owned()));
+            }
+            conditions.push((f.condition.clone(), ConditionStatus::False, f.reason.clone()));
+            event = Event::new(now, EventKind::MemberFailed).detail(format!("{} False: {}", f.condition, f.reason));
+        } else if snapshot.is_none() {
+            conditions.push((
+                ct::WORK_SYNCHRONIZED.to_owned(),
+                ConditionStatus::False,
+                "ResourceSnapshotNotFound".to_owned(),
+            ));
+            event = Event::new(now, EventKind::MemberFailed)
+                .snapshot(&snapshot_name)
+                .detail("WorkSynchronized False: ResourceSnapshotNotFound");
+        } else if report_diff {
+            conditions.push((ct::OVERRIDDEN.to_owned(), ConditionStatus::True, ok_reasons[0].to_owned()));
+            conditions.push((ct::WORK_SYNCHRONIZED.to_owned(), ConditionStatus::True, ok_reasons[1].to_owned()));
+            conditions.push((ct::DIFF_REPORTED.to_owned(), ConditionStatus::True, "DiffReportedStatusTrue".to_owned()));
+            event = Event::new(now, EventKind::MemberDiffReported).snapshot(&snapshot_name);
+        } else {
+            for (t, r) in order.iter().zip(ok_reasons) {
+                conditions.push((t.to_string(), ConditionStatus::True, r.to_owned()));
+            }
+            let resources = snapshot.map(|s| s.spec.selected_resources).unwrap_or_default();
+            self.agent(cluster).objects.insert(placement.clone(), resources);
+            event = Event::new(now, EventKind::MemberApplied).snapshot(&snapshot_name);
+        }
+
+        let rv = hub.next_rv();
+        let Some(b) = hub.bindings.get_mut(key) else { return };
+        let status = b.status.get_or_insert_with(Default::default);
+        let reported: Vec<&str> = conditions.iter().map(|(t, _, _)| t.as_str()).collect();
+        // Conditions after the failing one are not reported at this generation.
+        status.conditions.retain(|c| {
+            let t = c.type_.as_str();
+            reported.contains(&t) || (!order.contains(&t) && t != ct::DIFF_REPORTED)
+        });
+        for (t, s, r) in &conditions {
+            set_condition(&mut status.conditions, Condition::new(t, *s, generation, r, ""), now);
+        }
+        b.metadata.resource_version = Some(rv);
+        let meta = b.metadata.clone();
+        let event = match run {
+            Some(r) => event.run(&ns, &r),
+            None => event.namespace(&ns),
+        };
+        hub.record(event.cluster(cluster));
+        hub.touch_placement_of(&meta);
+    }
+
+    fn cleanup(&mut self, hub: &mut Hub, cluster: &str, key: &Key, uid: &str) {
+        let Some(b) = hub.bindings.get(key) else { return };
+        if b.metadata.uid.as_deref() != Some(uid) {
+            return;
+        }
+        let placement = (
+            b.metadata.namespace().to_owned(),
+            b.metadata.label(crate::api::well_known::PLACEMENT_TRACKING_LABEL).unwrap_or("").to_owned(),
+        );
+        let meta = b.metadata.clone();
+        if let Some(agent) = self.agents.get_mut(cluster) {
+            agent.objects.remove(&placement);
+        }
+        hub.bindings.remove(key);
+        self.handled.remove(key);
+        self.cleaning.remove(key);
+        let by = hub.deleted_by.remove(key);
+        let event = Event::new(hub.now, EventKind::BindingDeleted).cluster(cluster);
+        let event = match by {
+            Some((ns, run)) => event.run(&ns, &run),
+            None => event.namespace(&placement.0),
+        };
+        hub.record(event);
+        hub.touch_placement_of(&meta);
+        scheduler::schedule(hub, &placement);
+    }
+
+    /// What each member cluster of the fleet holds, by cluster name.
+    pub(crate) fn objects(&self, hub: &Hub) -> BTreeMap<String, Vec<Value>> {
+        hub.clusters
+            .keys()
+            .map(|c| {
+                let objects =
+                    self.agents.get(c).map(|a| a.objects.values().flatten().cloned().collect()).unwrap_or_default();
+                (c.clone(), objects)
+            })
+            .collect()
+    }
+}

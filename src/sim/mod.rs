@@ -1,0 +1,633 @@
+//! A deterministic simulated hub and fleet, driven through the same [`Driver`] and [`Fleet`]
+//! trait a controller uses.
+//!
+//! * [`Hub`] holds what an API server would: member clusters, placements, policy and resource
+//!   snapshots, bindings, strategies, runs, approval requests, and the hub's own resources (the
+//!   Namespaces, ConfigMaps, Deployments a placement selects). It implements [`Fleet`].
+//! * KubeFleet's scheduler creates, keeps and unschedules bindings (PickAll, PickN, PickFixed);
+//!   resource snapshots are taken on change (the seed's KubeFleet) or on request (today's);
+//!   member agents apply a bound snapshot after a delay and report back, or fail.
+//! * A virtual clock jumps from one due thing to the next — an engine wake-up, a member agent
+//!   finishing, a scripted event — with a step bound that reports livelock
+//!   ([`SimError::Livelock`]).
+//! * Everything that happens is recorded in a [`Transcript`], as data.
+//!
+//! ```
+//! use staged_rollout::sim::{Scenario, Simulation};
+//!
+//! let scenario: Scenario = serde_json::from_value(serde_json::json!({
+//!     "name": "empty fleet",
+//!     "fleet": [{"name": "member1", "labels": {"environment": "staging"}}]
+//! }))?;
+//! let mut sim = Simulation::from_scenario(&scenario)?;
+//! sim.run()?;
+//! assert!(scenario.expect.check(&sim).is_empty());
+//! assert_eq!(sim.transcript().events[0].event.as_str(), "cluster-joined");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Reconciles are watch-driven in [`Wakeups::Exact`] mode: any change a watch would notice (a
+//! binding's status, an approval, a snapshot, a member cluster, a run's spec) reconciles the
+//! affected runs at once, and the engine's exact [`Wake::at`](crate::Wake::at) schedules the
+//! rest. [`Wakeups::Polling`] reconciles as KubeFleet's controller does instead.
+
+mod clock;
+mod hub;
+mod member;
+mod resources;
+mod scenario;
+mod scheduler;
+mod script;
+mod tables;
+mod transcript;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use crate::action::{Action, ObjectRef};
+use crate::api::{Duration, Time};
+use crate::config::Config;
+use crate::driver::{Applied, Driver, DriverError, Fleet, FleetError, Observation, UpdateRun, block_on_ready};
+use crate::engine::EngineError;
+
+pub use hub::{Hub, SnapshotMode};
+pub use member::{Delay, MemberBehaviour, MemberFailure};
+pub use scenario::{
+    ApprovalPolicy, EnginePreset, Expectations, FleetMember, RunPhase, Scenario, Settings, Wakeups, matches_pattern,
+};
+pub use script::{
+    Approve, ClusterLabels, ClusterName, FailCluster, ObjectName, RequestName, ScriptAction, ScriptStep, SetState,
+};
+pub use tables::{Kubectl, Table};
+pub use transcript::{Event, EventKind, Transcript};
+
+use clock::EventQueue;
+use hub::Key;
+use member::{MemberWork, Members};
+use transcript::Event as TranscriptEvent;
+
+/// Why a simulation stopped.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SimError {
+    /// More than the step bound of events were processed: something keeps waking up without
+    /// making progress.
+    #[error("livelock: {steps} steps without settling, at {at}")]
+    Livelock {
+        /// The bound that was hit.
+        steps: usize,
+        /// The simulated time then.
+        at: Time,
+    },
+    /// A manifest could not be applied.
+    #[error("cannot apply the {kind} manifest: {message}")]
+    Manifest {
+        /// Its kind.
+        kind: String,
+        /// Why.
+        message: String,
+    },
+    /// A scripted event could not be carried out (it names something that does not exist).
+    #[error("script: {0}")]
+    Script(String),
+    /// A scenario loaded into a running simulation disagrees with its settings.
+    #[error("settings: {0}")]
+    Settings(String),
+    /// The engine rejected what the hub showed it — a bug in the simulator.
+    #[error("the engine rejected the simulated hub's world for {run}: {source}")]
+    Engine {
+        /// The run.
+        run: ObjectRef,
+        /// The engine's error.
+        source: EngineError,
+    },
+}
+
+/// A fault injected at the [`Fleet`] boundary, to show that every failure leaves a run
+/// recoverable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// An action fails (`FleetError::Other`) without being carried out.
+    FailAction,
+    /// The status write fails (`FleetError::Other`) after every action was applied.
+    FailStatusWrite,
+    /// The status write is rejected as a conflict.
+    ConflictStatusWrite,
+    /// The controller crashes after applying the actions, before writing the status; it
+    /// restarts [`Settings::retry_after`] later and resyncs every run.
+    CrashBeforeStatusWrite,
+    /// The reconcile observes the hub as it was at the run's previous reconcile (a lagging
+    /// informer cache).
+    StaleObservation,
+}
+
+/// When a [`Fault`] fires, for the run it names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FaultWhen {
+    /// The run's n-th reconcile (1-based). [`Fault::FailAction`] fails its first action.
+    Reconcile(u32),
+    /// The first reconcile of the run that applies an action of this name
+    /// ([`Action::name`](crate::Action::name), such as `update-binding`):
+    /// [`Fault::FailAction`] fails that action; status faults hit that reconcile's status write;
+    /// [`Fault::StaleObservation`] hits the run's *next* reconcile, which sees the hub as it was
+    /// before that action.
+    Action(String),
+}
+
+/// A fault for one run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FaultPlan {
+    /// The run's name.
+    pub run: String,
+    /// When.
+    pub when: FaultWhen,
+    /// What.
+    pub fault: Fault,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum FaultState {
+    Armed,
+    /// A stale observation is due at the run's next reconcile.
+    StaleNext,
+    Done,
+}
+
+#[derive(Clone, Debug)]
+struct ArmedFault {
+    plan: FaultPlan,
+    state: FaultState,
+}
+
+/// Why a reconcile is due.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cause {
+    /// The engine's wake-up (or a poll); superseded by the next one.
+    Timer,
+    /// A watch noticed a change.
+    Watch,
+    /// A retry after an error.
+    Retry,
+}
+
+#[derive(Clone, Debug)]
+enum Due {
+    Reconcile { run: Key, cause: Cause },
+    Member(MemberWork),
+    Approve { request: Key, uid: String },
+    Script(Box<script::ScriptAction>),
+}
+
+#[derive(Clone, Debug, Default)]
+struct RunTrack {
+    idle: bool,
+    timer: Option<u64>,
+    watch_pending: bool,
+    reconciles: u32,
+    last_observation: Option<Observation>,
+}
+
+/// A simulation: a [`Hub`], member agents, a virtual clock, and a [`Driver`] reconciling every
+/// run.
+#[derive(Clone, Debug)]
+pub struct Simulation {
+    hub: Hub,
+    members: Members,
+    queue: EventQueue<Due>,
+    driver: Driver,
+    settings: Settings,
+    approvals: ApprovalPolicy,
+    runs: BTreeMap<Key, RunTrack>,
+    faults: Vec<ArmedFault>,
+    steps: usize,
+    max_steps: usize,
+    until: Option<Time>,
+}
+
+impl Simulation {
+    /// An empty hub at `settings.start`, with the engine configuration the settings name.
+    pub fn new(settings: &Settings) -> Simulation {
+        Simulation::with_config(settings, settings.config())
+    }
+
+    /// [`Simulation::new`] with any engine configuration.
+    pub fn with_config(settings: &Settings, config: Config) -> Simulation {
+        let start = settings.start;
+        Simulation {
+            hub: Hub::new(start, settings.snapshot_mode()),
+            members: Members::default(),
+            queue: EventQueue::new(),
+            driver: Driver::new(config),
+            settings: settings.clone(),
+            approvals: ApprovalPolicy::default(),
+            runs: BTreeMap::new(),
+            faults: Vec::new(),
+            steps: 0,
+            max_steps: settings.max_steps.unwrap_or(10_000),
+            until: settings.until.map(|d| start.add_ceil(d)),
+        }
+    }
+
+    /// A simulation of `scenario` from its start.
+    pub fn from_scenario(scenario: &Scenario) -> Result<Simulation, SimError> {
+        let mut sim = Simulation::new(&scenario.settings);
+        sim.load(scenario)?;
+        Ok(sim)
+    }
+
+    /// Loads a scenario into this simulation, starting now: its fleet joins (clusters already
+    /// there keep their state and take its labels), its manifests are applied, its script is
+    /// scheduled relative to now, and its approval policy replaces the current one. Its settings
+    /// must agree with this simulation's (engine, wake-ups, snapshot mode).
+    pub fn load(&mut self, scenario: &Scenario) -> Result<(), SimError> {
+        let s = &scenario.settings;
+        if s.engine != self.settings.engine
+            || s.wakeups != self.settings.wakeups
+            || s.snapshot_mode() != self.settings.snapshot_mode()
+        {
+            return Err(SimError::Settings(format!(
+                "scenario `{}` needs engine {:?}, wake-ups {:?}, snapshots {:?}",
+                scenario.name,
+                s.engine,
+                s.wakeups,
+                s.snapshot_mode()
+            )));
+        }
+        let now = self.hub.now;
+        if let Some(until) = s.until {
+            self.until = Some(now.add_ceil(until));
+        }
+        self.members.defaults = scenario.member_defaults.clone();
+        self.approvals = scenario.approvals.clone();
+        for m in &scenario.fleet {
+            self.members.configure(&m.name, MemberBehaviour { delay: m.delay.clone(), failure: m.failure.clone() });
+            self.hub.join_cluster(&m.name, m.labels.clone());
+        }
+        for manifest in &scenario.manifests {
+            self.hub.apply_manifest(manifest)?;
+        }
+        for step in &scenario.script {
+            self.queue.push(now.add_ceil(step.at), Due::Script(Box::new(step.action.clone())));
+        }
+        self.settle();
+        Ok(())
+    }
+
+    // ----- read access -----
+
+    /// The simulated time.
+    pub fn now(&self) -> Time {
+        self.hub.now
+    }
+
+    /// The hub.
+    pub fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    /// The engine configuration.
+    pub fn config(&self) -> &Config {
+        &self.driver.config
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The run named `name` (of either scope; the first in namespace order if several share it).
+    pub fn update_run(&self, name: &str) -> Option<&UpdateRun> {
+        self.hub.runs().find(|r| r.metadata().name() == name)
+    }
+
+    /// The phase of the run named `name`.
+    pub fn run_phase(&self, name: &str) -> RunPhase {
+        RunPhase::of(self.update_run(name))
+    }
+
+    /// The events so far.
+    pub fn events(&self) -> &[Event] {
+        &self.hub.transcript
+    }
+
+    /// What member `cluster` holds.
+    pub fn member_objects(&self, cluster: &str) -> Vec<serde_json::Value> {
+        self.members.objects(&self.hub).remove(cluster).unwrap_or_default()
+    }
+
+    /// The transcript so far: the events, and what each member cluster holds now.
+    pub fn transcript(&self) -> Transcript {
+        Transcript { events: self.hub.transcript.clone(), members: self.members.objects(&self.hub) }
+    }
+
+    /// `kubectl get …` tables of the hub as it is now.
+    pub fn kubectl(&self) -> Kubectl<'_> {
+        Kubectl::new(&self.hub)
+    }
+
+    /// How many events were processed.
+    pub fn steps(&self) -> usize {
+        self.steps
+    }
+
+    // ----- control -----
+
+    /// Applies a manifest now (see [`ScriptAction::Apply`]).
+    pub fn apply(&mut self, manifest: &serde_json::Value) -> Result<(), SimError> {
+        self.hub.apply_manifest(manifest)?;
+        self.settle();
+        Ok(())
+    }
+
+    /// Schedules a scripted action `after` from now.
+    pub fn schedule(&mut self, after: Duration, action: ScriptAction) {
+        self.queue.push(self.hub.now.add_ceil(after), Due::Script(Box::new(action)));
+    }
+
+    /// Arms a fault (see [`FaultPlan`]).
+    pub fn inject(&mut self, plan: FaultPlan) {
+        self.faults.push(ArmedFault { plan, state: FaultState::Armed });
+    }
+
+    /// Processes the next due thing (and everything it triggers at the same instant goes into the
+    /// queue). Returns false when nothing is due (or the next thing is past `until`).
+    pub fn step(&mut self) -> Result<bool, SimError> {
+        self.settle();
+        let Some(at) = self.queue.peek_time() else { return Ok(false) };
+        if self.until.is_some_and(|u| at > u) {
+            return Ok(false);
+        }
+        self.steps += 1;
+        if self.steps > self.max_steps {
+            return Err(SimError::Livelock { steps: self.max_steps, at });
+        }
+        let Some((at, seq, due)) = self.queue.pop() else { return Ok(false) };
+        self.hub.now = self.hub.now.max(at);
+        match due {
+            Due::Reconcile { run, cause } => {
+                let track = self.runs.entry(run.clone()).or_default();
+                match cause {
+                    Cause::Timer if track.timer != Some(seq) => {}
+                    _ => {
+                        if cause == Cause::Timer {
+                            track.timer = None;
+                        }
+                        if cause == Cause::Watch {
+                            track.watch_pending = false;
+                        }
+                        self.reconcile(&run)?;
+                    }
+                }
+            }
+            Due::Member(work) => self.members.complete(&mut self.hub, work),
+            Due::Approve { request, uid } => {
+                let current = self.hub.approvals.get(&request).and_then(|a| a.metadata.uid.as_deref());
+                if current == Some(uid.as_str()) {
+                    let reason = self.approvals.reason.clone();
+                    self.hub.approve(&request, self.approvals.observed_generation, &reason, "auto-approval");
+                }
+            }
+            Due::Script(action) => self.execute(&action)?,
+        }
+        self.settle();
+        Ok(true)
+    }
+
+    /// Runs until nothing is due (or `until`).
+    pub fn run(&mut self) -> Result<(), SimError> {
+        while self.step()? {}
+        Ok(())
+    }
+
+    /// Runs everything due up to and including `t`, then moves the clock to `t`.
+    pub fn run_until(&mut self, t: Time) -> Result<(), SimError> {
+        while self.queue.peek_time().is_some_and(|next| next <= t) {
+            if !self.step()? {
+                break;
+            }
+        }
+        self.hub.now = self.hub.now.max(t);
+        Ok(())
+    }
+
+    /// Runs until an event matching `pred` is recorded; returns it (`None` when the simulation
+    /// ends first).
+    pub fn run_until_event(&mut self, mut pred: impl FnMut(&Event) -> bool) -> Result<Option<Event>, SimError> {
+        let mut seen = self.hub.transcript.len();
+        loop {
+            if !self.step()? {
+                return Ok(None);
+            }
+            if let Some(e) = self.hub.transcript[seen..].iter().find(|e| pred(e)) {
+                return Ok(Some(e.clone()));
+            }
+            seen = self.hub.transcript.len();
+        }
+    }
+
+    // ----- internals -----
+
+    /// Turns what changed on the hub into due work: watch-driven reconciles, member agent work,
+    /// auto-approvals.
+    fn settle(&mut self) {
+        let now = self.hub.now;
+        for (key, uid) in std::mem::take(&mut self.hub.created_approvals) {
+            let auto =
+                self.approvals.after.filter(|_| self.approvals.only.is_empty() || self.approvals.only.contains(&key.1));
+            if let Some(after) = auto {
+                self.queue.push(now.add_ceil(after), Due::Approve { request: key, uid });
+            }
+        }
+        for cluster in std::mem::take(&mut self.hub.left_clusters) {
+            self.members.forget(&cluster);
+        }
+        let touched = std::mem::take(&mut self.hub.touched);
+        for run in self.hub.runs.keys().cloned().collect::<Vec<_>>() {
+            let track = self.runs.entry(run.clone()).or_default();
+            let spec = self.hub.runs[&run].spec();
+            let placement = (run.0.clone(), spec.placement_name.clone());
+            let exact = self.settings.wakeups == Wakeups::Exact;
+            let wake = touched.runs.contains(&run)
+                || (!track.idle
+                    && (touched.approvals_of.contains(&run)
+                        || exact && (touched.clusters || touched.placements.contains(&placement))));
+            if wake && !track.watch_pending {
+                track.watch_pending = true;
+                self.queue.push(now, Due::Reconcile { run, cause: Cause::Watch });
+            }
+        }
+        for (delay, work) in self.members.scan(&self.hub) {
+            self.queue.push(now.add_ceil(delay), Due::Member(work));
+        }
+    }
+
+    fn retry_after(&self) -> Duration {
+        self.settings.retry_after.unwrap_or(Duration::from_secs(1))
+    }
+
+    /// One reconcile of `key` through the driver, with any fault armed for it.
+    fn reconcile(&mut self, key: &Key) -> Result<(), SimError> {
+        let Some(run) = self.hub.runs.get(key) else { return Ok(()) };
+        let run_ref = run.object_ref();
+        let now = self.hub.now;
+        let track = self.runs.entry(key.clone()).or_default();
+        track.reconciles += 1;
+        let nth = track.reconciles;
+        let previous = track.last_observation.clone();
+
+        let fault = self.faults.iter_mut().find(|f| f.plan.run == key.1 && f.state != FaultState::Done);
+        let mut stale = None;
+        let mut active = None;
+        if let Some(f) = fault {
+            let stale_now = f.plan.fault == Fault::StaleObservation
+                && (f.state == FaultState::StaleNext || f.plan.when == FaultWhen::Reconcile(nth));
+            if stale_now {
+                f.state = FaultState::Done;
+                stale = previous;
+            } else if f.state == FaultState::Armed {
+                active = Some(f);
+            }
+        }
+        let stale_note = stale.is_some();
+        let mut fleet = SimFleet { hub: &mut self.hub, fault: active, nth, stale, fresh: None, fired: Vec::new() };
+        let result = block_on_ready(self.driver.step(&mut fleet, &run_ref, now));
+        let SimFleet { fresh, fired, .. } = fleet;
+        self.hub.end_reconcile();
+        if stale_note {
+            let e = TranscriptEvent::new(now, EventKind::FaultInjected)
+                .run(&key.0, &key.1)
+                .detail("stale observation: the hub as of the previous reconcile");
+            self.hub.record(e);
+        }
+        let crashed = fired.contains(&Fault::CrashBeforeStatusWrite);
+        for f in &fired {
+            let detail = match f {
+                Fault::FailAction => "an action failed",
+                Fault::FailStatusWrite => "the status write failed",
+                Fault::ConflictStatusWrite => "the status write conflicted",
+                Fault::CrashBeforeStatusWrite => "the controller crashed before writing the status",
+                Fault::StaleObservation => "stale observation",
+            };
+            self.hub.record(TranscriptEvent::new(now, EventKind::FaultInjected).run(&key.0, &key.1).detail(detail));
+        }
+        let track = self.runs.entry(key.clone()).or_default();
+        if fresh.is_some() {
+            track.last_observation = fresh;
+        }
+        match result {
+            Ok(step) => {
+                let wake = &step.outcome.wake;
+                track.idle = wake.is_idle();
+                let next = match self.settings.wakeups {
+                    Wakeups::Exact => wake.at,
+                    Wakeups::Polling => wake.next_call(now),
+                };
+                track.timer =
+                    next.map(|t| self.queue.push(t.max(now), Due::Reconcile { run: key.clone(), cause: Cause::Timer }));
+            }
+            Err(DriverError::Engine { run, source }) => return Err(SimError::Engine { run, source }),
+            Err(e) => {
+                let e = TranscriptEvent::new(now, EventKind::ReconcileError).run(&key.0, &key.1).detail(e.to_string());
+                self.hub.record(e);
+                let at = now.add_ceil(self.retry_after());
+                if crashed {
+                    // A restarted controller has no timers: it lists every run and reconciles it.
+                    self.queue.retain(|d| !matches!(d, Due::Reconcile { .. }));
+                    for (run, track) in &mut self.runs {
+                        track.timer = None;
+                        track.watch_pending = false;
+                        if self.hub.runs.contains_key(run) {
+                            self.queue.push(at, Due::Reconcile { run: run.clone(), cause: Cause::Retry });
+                        }
+                    }
+                } else {
+                    self.queue.push(at, Due::Reconcile { run: key.clone(), cause: Cause::Retry });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The [`Fleet`] the simulation hands the driver: the hub, plus the fault armed for this
+/// reconcile.
+struct SimFleet<'a> {
+    hub: &'a mut Hub,
+    fault: Option<&'a mut ArmedFault>,
+    nth: u32,
+    /// Served instead of a fresh observation.
+    stale: Option<Observation>,
+    /// The fresh observation taken, for a later stale one.
+    fresh: Option<Observation>,
+    fired: Vec<Fault>,
+}
+
+impl SimFleet<'_> {
+    fn observe_now(&mut self, run: &ObjectRef) -> Result<Observation, FleetError> {
+        let fresh = self.hub.observation(run).ok_or_else(|| FleetError::NotFound(run.to_string()))?;
+        self.hub.begin_reconcile(run);
+        self.fresh = Some(fresh.clone());
+        Ok(self.stale.take().unwrap_or(fresh))
+    }
+
+    fn apply_now(&mut self, action: &Action) -> Result<Applied, FleetError> {
+        if let Some(f) = self.fault.as_deref_mut().filter(|f| f.state == FaultState::Armed) {
+            let hit = match &f.plan.when {
+                FaultWhen::Reconcile(n) => *n == self.nth,
+                FaultWhen::Action(name) => name == action.name(),
+            };
+            if hit && f.plan.fault == Fault::FailAction {
+                f.state = FaultState::Done;
+                self.fired.push(Fault::FailAction);
+                return Err(FleetError::Other(format!("injected fault: {} failed", action.name())));
+            }
+            if hit && f.plan.fault == Fault::StaleObservation {
+                let result = self.hub.apply_action(action);
+                if result.is_ok() {
+                    f.state = FaultState::StaleNext;
+                }
+                return result;
+            }
+            if hit && matches!(f.plan.when, FaultWhen::Action(_)) {
+                // A status fault armed by this action hits this reconcile's status write.
+                f.plan.when = FaultWhen::Reconcile(self.nth);
+            }
+        }
+        self.hub.apply_action(action)
+    }
+
+    fn write_now(&mut self, run: &UpdateRun) -> Result<(), FleetError> {
+        if let Some(f) = self.fault.as_deref_mut().filter(|f| f.state == FaultState::Armed)
+            && f.plan.when == FaultWhen::Reconcile(self.nth)
+        {
+            let error = match f.plan.fault {
+                Fault::FailStatusWrite => Some(FleetError::Other("injected fault: status write failed".into())),
+                Fault::ConflictStatusWrite => Some(FleetError::Conflict("injected fault: the run was modified".into())),
+                Fault::CrashBeforeStatusWrite => Some(FleetError::Other("injected fault: controller crashed".into())),
+                _ => None,
+            };
+            if let Some(error) = error {
+                f.state = FaultState::Done;
+                self.fired.push(f.plan.fault.clone());
+                return Err(error);
+            }
+        }
+        self.hub.write_run_status(run)
+    }
+}
+
+impl Fleet for SimFleet<'_> {
+    fn observe(&mut self, run: &ObjectRef) -> impl Future<Output = Result<Observation, FleetError>> + Send {
+        std::future::ready(self.observe_now(run))
+    }
+
+    fn apply(&mut self, action: &Action) -> impl Future<Output = Result<Applied, FleetError>> + Send {
+        std::future::ready(self.apply_now(action))
+    }
+
+    fn write_status(&mut self, run: &UpdateRun) -> impl Future<Output = Result<(), FleetError>> + Send {
+        std::future::ready(self.write_now(run))
+    }
+}
