@@ -759,6 +759,17 @@ impl Hub {
                 conditions.push(c);
                 stored.metadata.resource_version = Some(rv.clone());
                 let meta = stored.metadata.clone();
+                let (cluster, snapshot) =
+                    (stored.spec.target_cluster.clone(), stored.spec.resource_snapshot_name.clone());
+                let mark = self.actor.as_ref().map_or(self.transcript.len(), |a| a.mark);
+                let updated_now = self.transcript[mark.min(self.transcript.len())..]
+                    .iter()
+                    .any(|e| e.event == EventKind::BindingUpdated && e.cluster.as_ref() == Some(&cluster));
+                if !updated_now {
+                    self.record_for_actor(
+                        Event::new(now, EventKind::RolloutStarted).cluster(cluster).snapshot(snapshot),
+                    );
+                }
                 self.touch_placement_of(&meta);
                 Ok(Applied::with_resource_version(rv))
             }
@@ -836,7 +847,7 @@ impl Hub {
         };
         // This reconcile's binding updates belong to the stage the new status puts them in.
         for e in &mut self.transcript[mark..] {
-            if e.event == EventKind::BindingUpdated && e.stage.is_none() {
+            if matches!(e.event, EventKind::BindingUpdated | EventKind::RolloutStarted) && e.stage.is_none() {
                 e.stage = new
                     .stages_status
                     .iter()

@@ -79,6 +79,10 @@ pub enum EventKind {
     RunDeleted = "run-deleted",
     /// A run's action wrote a binding's spec (`cluster`, `snapshot`, `stage`).
     BindingUpdated = "binding-updated",
+    /// A run re-started the rollout of a binding whose spec was already right (its generation
+    /// had moved on, say because the scheduler re-pointed it): `RolloutStarted` only (`cluster`,
+    /// `snapshot`).
+    RolloutStarted = "rollout-started",
     /// A binding was deleted and its cluster cleaned up (`cluster`).
     BindingDeleted = "binding-deleted",
     /// A run created an approval request (`approvalRequest`, `stage`).
