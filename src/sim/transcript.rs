@@ -342,7 +342,7 @@ pub(crate) fn status_events(
             reasons::UPDATE_RUN_STUCK => out.push(Event::new(at, EventKind::RunStuck).detail(c.message.clone())),
             reasons::UPDATE_RUN_STOPPING => out.push(Event::new(at, EventKind::RunStopping)),
             reasons::UPDATE_RUN_STOPPED => out.push(Event::new(at, EventKind::RunStopped)),
-            reasons::UPDATE_RUN_PROGRESSING
+            reasons::UPDATE_RUN_PROGRESSING | reasons::UPDATE_RUN_WAITING
                 if matches!(
                     was,
                     Some(reasons::UPDATE_RUN_STUCK | reasons::UPDATE_RUN_STOPPING | reasons::UPDATE_RUN_STOPPED)
@@ -366,13 +366,15 @@ fn stage_events(old: Option<&StageUpdatingStatus>, new: &StageUpdatingStatus, at
     let name = new.stage_name.as_str();
     let no_conditions: &[Condition] = &[];
     let old_conds = old.map_or(no_conditions, |s| s.conditions.as_slice());
+    // A stage starts before its clusters do, and stops after they finish.
+    let mut stopped = None;
     if let Some(c) = entered(old_conds, &new.conditions, ct::PROGRESSING) {
         match (c.status, c.reason.as_str()) {
             (ConditionStatus::True, reasons::STAGE_UPDATING_STARTED) => {
                 out.push(Event::new(at, EventKind::StageStarted).stage(name))
             }
             (ConditionStatus::False, reasons::STAGE_UPDATING_STOPPED) => {
-                out.push(Event::new(at, EventKind::StageStopped).stage(name))
+                stopped = Some(Event::new(at, EventKind::StageStopped).stage(name))
             }
             _ => {}
         }
@@ -388,6 +390,7 @@ fn stage_events(old: Option<&StageUpdatingStatus>, new: &StageUpdatingStatus, at
             out.push(e.stage(name).cluster(cluster.cluster_name.clone()));
         }
     }
+    out.extend(stopped);
     for (i, task) in new.after_stage_task_status.iter().enumerate() {
         let old_conds = old.and_then(|s| s.after_stage_task_status.get(i)).map_or(no_conditions, |t| &t.conditions);
         if entered(old_conds, &task.conditions, ct::WAIT_TIME_ELAPSED).is_some() {
