@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, Datelike, SecondsFormat, TimeZone, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::duration::Duration;
@@ -103,10 +103,21 @@ impl FromStr for Time {
 
     /// Parses RFC 3339 as Go's `time.RFC3339` layout does: any offset, optional fractional
     /// seconds (dropped, as `metav1.Time` drops them).
+    ///
+    /// The instant must fall in the years 0000–9999 in UTC, the range RFC 3339 can write back:
+    /// `0000-01-01T00:00:00+01:00` is rejected because it is year −1 in UTC. (Go accepts it and
+    /// then writes `-0001-12-31T23:00:00Z`, which it cannot read again; this crate keeps every
+    /// time it reads writable, so a parsed object always survives a round trip.)
     fn from_str(s: &str) -> Result<Time, TimeParseError> {
-        DateTime::parse_from_rfc3339(s)
-            .map(|t| Time { secs: t.timestamp() })
-            .map_err(|e| TimeParseError { input: s.to_owned(), reason: e.to_string() })
+        let t = DateTime::parse_from_rfc3339(s)
+            .map_err(|e| TimeParseError { input: s.to_owned(), reason: e.to_string() })?;
+        if !(0..=9999).contains(&t.with_timezone(&Utc).year()) {
+            return Err(TimeParseError {
+                input: s.to_owned(),
+                reason: "year outside of range [0,9999] in UTC".to_owned(),
+            });
+        }
+        Ok(Time { secs: t.timestamp() })
     }
 }
 
@@ -151,6 +162,21 @@ mod tests {
         let err = "yesterday".parse::<Time>().unwrap_err();
         assert!(err.to_string().starts_with("invalid RFC 3339 time \"yesterday\""));
         assert!(serde_json::from_str::<Time>("\"12:00\"").is_err());
+    }
+
+    #[test]
+    fn only_times_that_can_be_written_back_parse() {
+        for edge in ["0000-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "0000-01-01T00:00:00-01:00"] {
+            let t: Time = edge.parse().unwrap();
+            assert_eq!(t.to_string().parse::<Time>(), Ok(t), "{edge}");
+        }
+        for outside in ["0000-01-01T00:00:00+01:00", "9999-12-31T23:30:00-01:00"] {
+            let err = outside.parse::<Time>().unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!("invalid RFC 3339 time {outside:?}: year outside of range [0,9999] in UTC")
+            );
+        }
     }
 
     #[test]
