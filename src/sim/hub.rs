@@ -825,12 +825,30 @@ impl Hub {
         }
     }
 
+    /// Gives this reconcile's binding events the stage `status` puts their cluster in. Called on
+    /// every status write attempt, so the events of a reconcile whose write failed read as well.
+    pub(crate) fn label_stages(&mut self, status: &crate::api::UpdateRunStatus) {
+        let Some(mark) = self.actor.as_ref().map(|a| a.mark.min(self.transcript.len())) else { return };
+        for e in &mut self.transcript[mark..] {
+            if matches!(e.event, EventKind::BindingUpdated | EventKind::RolloutStarted) && e.stage.is_none() {
+                e.stage = status
+                    .stages_status
+                    .iter()
+                    .find(|s| s.clusters.iter().any(|c| Some(&c.cluster_name) == e.cluster.as_ref()))
+                    .map(|s| s.stage_name.clone());
+            }
+        }
+    }
+
     pub(crate) fn write_run_status(&mut self, run: &UpdateRun) -> Result<(), FleetError> {
         let key = key_of(run.metadata());
         let rv = self.next_rv();
         let now = self.now;
         let stored = self.runs.get_mut(&key).ok_or_else(|| FleetError::NotFound(run.object_ref().to_string()))?;
         if stored.metadata().resource_version != run.metadata().resource_version {
+            if let Some(status) = run.status() {
+                self.label_stages(status);
+            }
             return Err(FleetError::Conflict(format!(
                 "{}: the object has been modified (resourceVersion {} is stale)",
                 run.object_ref(),
@@ -845,16 +863,7 @@ impl Hub {
             Some(a) if a.run == key => a.mark.min(self.transcript.len()),
             _ => self.transcript.len(),
         };
-        // This reconcile's binding updates belong to the stage the new status puts them in.
-        for e in &mut self.transcript[mark..] {
-            if matches!(e.event, EventKind::BindingUpdated | EventKind::RolloutStarted) && e.stage.is_none() {
-                e.stage = new
-                    .stages_status
-                    .iter()
-                    .find(|s| s.clusters.iter().any(|c| Some(&c.cluster_name) == e.cluster.as_ref()))
-                    .map(|s| s.stage_name.clone());
-            }
-        }
+        self.label_stages(&new);
         // The engine's decisions read before the writes that carried them out — except accepted
         // approvals, which come first: they are what let the stage finish.
         let (accepted, rest): (Vec<Event>, Vec<Event>) =

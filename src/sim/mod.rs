@@ -204,6 +204,8 @@ pub struct Simulation {
     steps: usize,
     max_steps: usize,
     until: Option<Time>,
+    /// After a crash: the controller is down until then, and watch events wait for its restart.
+    down_until: Option<Time>,
 }
 
 impl Simulation {
@@ -227,6 +229,7 @@ impl Simulation {
             steps: 0,
             max_steps: settings.max_steps.unwrap_or(10_000),
             until: settings.until.map(|d| start.add_ceil(d)),
+            down_until: None,
         }
     }
 
@@ -285,6 +288,13 @@ impl Simulation {
     /// The hub.
     pub fn hub(&self) -> &Hub {
         &self.hub
+    }
+
+    /// The hub as a [`Fleet`], to drive a run by hand with a [`Driver`] (or your own loop) at
+    /// [`Simulation::now`]. What the reconcile changes is picked up by the next
+    /// [`Simulation::step`]: member agents react, watches fire.
+    pub fn fleet(&mut self) -> &mut Hub {
+        &mut self.hub
     }
 
     /// The engine configuration.
@@ -432,6 +442,8 @@ impl Simulation {
     /// Turns what changed on the hub into due work: watch-driven reconciles, member agent work,
     /// auto-approvals.
     fn settle(&mut self) {
+        // A reconcile driven by hand through `fleet()` has ended by now.
+        self.hub.end_reconcile();
         let now = self.hub.now;
         for (key, uid) in std::mem::take(&mut self.hub.created_approvals) {
             let auto =
@@ -455,7 +467,8 @@ impl Simulation {
                         || exact && (touched.clusters || touched.placements.contains(&placement))));
             if wake && !track.watch_pending {
                 track.watch_pending = true;
-                self.queue.push(now, Due::Reconcile { run, cause: Cause::Watch });
+                let when = self.down_until.map_or(now, |t| t.max(now));
+                self.queue.push(when, Due::Reconcile { run, cause: Cause::Watch });
             }
         }
         for (delay, work) in self.members.scan(&self.hub) {
@@ -533,7 +546,9 @@ impl Simulation {
                 self.hub.record(e);
                 let at = now.add_ceil(self.retry_after());
                 if crashed {
-                    // A restarted controller has no timers: it lists every run and reconciles it.
+                    // A restarted controller has no timers and missed the watch events of its
+                    // downtime: it lists every run and reconciles it.
+                    self.down_until = Some(at);
                     self.queue.retain(|d| !matches!(d, Due::Reconcile { .. }));
                     for (run, track) in &mut self.runs {
                         track.timer = None;
@@ -599,6 +614,9 @@ impl SimFleet<'_> {
     }
 
     fn write_now(&mut self, run: &UpdateRun) -> Result<(), FleetError> {
+        if let Some(status) = run.status() {
+            self.hub.label_stages(status);
+        }
         if let Some(f) = self.fault.as_deref_mut().filter(|f| f.state == FaultState::Armed)
             && f.plan.when == FaultWhen::Reconcile(self.nth)
         {
