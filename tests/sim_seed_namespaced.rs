@@ -63,3 +63,25 @@ fn the_approval_without_observed_generation_counts_under_the_seed_preset() {
     assert_eq!(approved.last_transition_time, None, "nor a lastTransitionTime");
     assert!(request.conditions.iter().any(|c| c.type_ == ct::APPROVAL_ACCEPTED));
 }
+
+#[test]
+fn both_halves_on_one_fleet_keep_each_placements_objects() {
+    let cluster = sim_support::scenario(include_str!("../examples/scenarios/seed-cluster.yaml"));
+    let mut sim = Simulation::from_scenario(&cluster).unwrap();
+    sim.run().unwrap();
+    sim.load(&sim_support::scenario(SCENARIO)).unwrap();
+    sim.run().unwrap();
+    for member in ["member1", "member2", "member3"] {
+        let held: Vec<_> = sim
+            .member_objects(member)
+            .iter()
+            .map(|o| format!("{} {}", o["kind"].as_str().unwrap(), o["metadata"]["name"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            held,
+            ["Namespace test-namespace", "ConfigMap test-cm", "Service web-app", "Deployment web-app"],
+            "{member}"
+        );
+        assert_eq!(image(&sim, member), "nginx:1.20");
+    }
+}

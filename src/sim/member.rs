@@ -145,9 +145,16 @@ pub(crate) struct Members {
 }
 
 impl Members {
+    /// Sets a cluster's agent behaviour. An agent already running keeps what it holds and how
+    /// many applies it made.
     pub(crate) fn configure(&mut self, cluster: &str, behaviour: MemberBehaviour) {
-        self.configured.insert(cluster.to_owned(), behaviour);
-        self.agents.remove(cluster);
+        self.configured.insert(cluster.to_owned(), behaviour.clone());
+        if let Some(agent) = self.agents.get_mut(cluster) {
+            let fresh = Agent::new(&behaviour, &self.defaults);
+            agent.delay = fresh.delay;
+            agent.rng = fresh.rng;
+            agent.failure = fresh.failure;
+        }
     }
 
     fn agent(&mut self, cluster: &str) -> &mut Agent {
