@@ -111,7 +111,7 @@ fn a_failed_action_is_retried_and_not_duplicated() {
     - "2025-03-12T10:20:01Z  example-run-2                run-initialized snapshot=example-placement-0-snapshot"
     - "2025-03-12T10:20:01Z  example-run-2                stage-started stage=staging"
     - "2025-03-12T10:20:01Z  example-run-2                binding-updated stage=staging cluster=member2 snapshot=example-placement-0-snapshot"
-    - "2025-03-12T10:20:16Z  example-run-2                member-applied cluster=member2 snapshot=example-placement-0-snapshot"
+    - "2025-03-12T10:20:16Z  example-run-2                member-applied cluster=member2 snapshot=example-placement-0-snapshot (Namespace test-namespace, ConfigMap test-namespace/test-cm key=value1)"
     - "2025-03-12T10:20:16Z  example-run-2                cluster-succeeded stage=staging cluster=member2"
     "#);
 }

@@ -327,9 +327,11 @@ impl Hub {
             spec: Default::default(),
             extra: Default::default(),
         };
+        let summary = resources::summarize(&selected);
         snapshot.spec.selected_resources = selected;
         self.resource_snapshots.insert(key, snapshot);
-        self.record_for_actor(Event::new(self.now, EventKind::SnapshotCreated).namespace(&placement.0).snapshot(&name));
+        let event = Event::new(self.now, EventKind::SnapshotCreated).namespace(&placement.0).snapshot(&name);
+        self.record_for_actor(event.detail(summary));
         self.touch_placement(&placement.0.clone(), &placement.1.clone());
         Ok(name)
     }

@@ -291,8 +291,9 @@ impl Members {
                 conditions.push((t.to_string(), ConditionStatus::True, r.to_owned()));
             }
             let resources = snapshot.map(|s| s.spec.selected_resources).unwrap_or_default();
+            let summary = super::resources::summarize(&resources);
             self.agent(cluster).objects.insert(placement.clone(), resources);
-            event = Event::new(now, EventKind::MemberApplied).snapshot(&snapshot_name);
+            event = Event::new(now, EventKind::MemberApplied).snapshot(&snapshot_name).detail(summary);
         }
 
         let rv = hub.next_rv();

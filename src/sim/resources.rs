@@ -164,6 +164,29 @@ pub(crate) fn select(placement: &Placement, objects: &[Value]) -> Vec<Value> {
     picked.into_iter().map(|(_, v)| v).collect()
 }
 
+/// A one-line summary of resources for transcripts: `Kind namespace/name`, with a ConfigMap's data
+/// and a workload's container images (`ConfigMap test-namespace/test-cm key=value2`).
+pub(crate) fn summarize(resources: &[Value]) -> String {
+    let one = |o: &Value| {
+        let key = ObjectKey::of(o).map(|k| k.describe()).unwrap_or_else(|| "?".to_owned());
+        let mut extra = Vec::new();
+        if let Some(Value::Object(data)) = o.get("data") {
+            for (k, v) in data {
+                extra.push(format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_owned)));
+            }
+        }
+        if let Some(Value::Array(containers)) = o.pointer("/spec/template/spec/containers") {
+            for c in containers {
+                if let Some(image) = c.get("image").and_then(Value::as_str) {
+                    extra.push(format!("image={image}"));
+                }
+            }
+        }
+        if extra.is_empty() { key } else { format!("{key} {}", extra.join(" ")) }
+    };
+    resources.iter().map(one).collect::<Vec<_>>().join(", ")
+}
+
 /// JSON with object keys sorted at every level, so equal content always hashes equally.
 pub(crate) fn canonical_json(value: &Value) -> String {
     fn write(v: &Value, out: &mut String) {

@@ -62,7 +62,7 @@ pub enum EventKind {
     StrategyApplied = "strategy-applied",
     /// The scheduler took a new scheduling policy snapshot (`detail`: its name).
     PolicySnapshotCreated = "policy-snapshot-created",
-    /// A master resource snapshot was created (`snapshot`).
+    /// A master resource snapshot was created (`snapshot`; `detail`: what it holds).
     SnapshotCreated = "snapshot-created",
     /// The scheduler created a binding, or re-selected an unscheduled one.
     BindingScheduled = "binding-scheduled",
@@ -94,7 +94,7 @@ pub enum EventKind {
     /// An approval request was deleted (`approvalRequest`).
     ApprovalDeleted = "approval-deleted",
     /// A member agent applied a snapshot and reported Applied and Available (`cluster`,
-    /// `snapshot`).
+    /// `snapshot`; `detail`: what the cluster now holds from the placement).
     MemberApplied = "member-applied",
     /// A member agent reported a failure (`cluster`; `detail`: condition and reason).
     MemberFailed = "member-failed",
