@@ -3,23 +3,20 @@
 //! implementation through which the driver reads and writes it.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::future::Future;
 
 use serde_json::Value;
 
-use crate::action::{Action, ObjectRef};
-use crate::api::well_known::{self, condition_types as ct};
+use crate::action::ObjectRef;
+use crate::api::well_known;
 use crate::api::{
-    ApprovalRequestSpec, Binding, Condition, ConditionStatus, MemberCluster, ObjectMeta, Placement, PolicySnapshot,
-    ResourceSnapshot, Scope, State, Time, UpdateStrategySpec, remove_condition, set_condition,
+    Binding, MemberCluster, ObjectMeta, Placement, PolicySnapshot, ResourceSnapshot, Time, UpdateStrategySpec,
 };
-use crate::driver::{Applied, Fleet, FleetError, Observation, UpdateRun};
+use crate::driver::{FleetError, Observation, UpdateRun};
 use crate::world::{ObservedApproval, World};
 
-use super::SimError;
 use super::resources::{self, ObjectKey};
 use super::scheduler;
-use super::transcript::{Event, EventKind, status_events};
+use super::transcript::{Event, EventKind};
 
 /// `(namespace, name)`; the namespace is empty for cluster-scoped objects.
 pub(crate) type Key = (String, String);
@@ -28,7 +25,7 @@ pub(crate) fn key_of(meta: &ObjectMeta) -> Key {
     (meta.namespace().to_owned(), meta.name().to_owned())
 }
 
-fn key_ref(r: &ObjectRef) -> Key {
+pub(crate) fn key_ref(r: &ObjectRef) -> Key {
     (r.namespace.clone(), r.name.clone())
 }
 
@@ -40,7 +37,7 @@ pub enum SnapshotMode {
     /// Whenever the selected resources change, `External` placements included: the older
     /// KubeFleet of the seed how-to (index 0 at creation, index 1 after `test-cm` changes).
     OnChange,
-    /// Only when a run asks for one ([`Action::CreateResourceSnapshot`]): today's KubeFleet for
+    /// Only when a run asks for one ([`Action::CreateResourceSnapshot`](crate::Action::CreateResourceSnapshot)): today's KubeFleet for
     /// `External` placements.
     #[default]
     OnRequest,
@@ -61,10 +58,10 @@ pub(crate) struct Touched {
 
 /// The run currently reconciling: the driver observes it first, then applies its actions.
 #[derive(Clone, Debug)]
-struct Actor {
-    run: Key,
+pub(crate) struct Actor {
+    pub(crate) run: Key,
     /// Where this reconcile's events start in the transcript.
-    mark: usize,
+    pub(crate) mark: usize,
 }
 
 /// The simulated hub cluster.
@@ -94,7 +91,7 @@ pub struct Hub {
     pub(crate) created_approvals: Vec<(Key, String)>,
     /// Clusters that left since the simulation last looked.
     pub(crate) left_clusters: Vec<String>,
-    actor: Option<Actor>,
+    pub(crate) actor: Option<Actor>,
 }
 
 impl Hub {
@@ -234,7 +231,7 @@ impl Hub {
     }
 
     /// An event attributed to the reconciling run.
-    fn record_for_actor(&mut self, event: Event) {
+    pub(crate) fn record_for_actor(&mut self, event: Event) {
         let event = match &self.actor {
             Some(a) => event.run(&a.run.0, &a.run.1),
             None => event,
@@ -354,540 +351,18 @@ impl Hub {
         }
     }
 
-    fn snapshot_all_changed(&mut self) {
+    pub(crate) fn snapshot_all_changed(&mut self) {
         let keys: Vec<Key> = self.placements.keys().cloned().collect();
         for k in keys {
             self.snapshot_if_changed(&k);
         }
     }
 
-    fn reschedule_all(&mut self) {
+    pub(crate) fn reschedule_all(&mut self) {
         let keys: Vec<Key> = self.placements.keys().cloned().collect();
         for k in keys {
             scheduler::schedule(self, &k);
         }
-    }
-
-    // ----- the fleet -----
-
-    /// A cluster joins, or an existing one gets `labels`.
-    pub(crate) fn join_cluster(&mut self, name: &str, labels: BTreeMap<String, String>) {
-        match self.clusters.get_mut(name) {
-            Some(c) if c.metadata.labels() == &labels => return,
-            Some(_) => return self.relabel_cluster(name, labels),
-            None => {}
-        }
-        let mut cluster = MemberCluster::new(name, labels.clone());
-        self.stamp_new(&mut cluster.metadata);
-        self.clusters.insert(name.to_owned(), cluster);
-        self.record(Event::new(self.now, EventKind::ClusterJoined).cluster(name).detail(format_labels(&labels)));
-        self.touched.clusters = true;
-        self.reschedule_all();
-    }
-
-    pub(crate) fn relabel_cluster(&mut self, name: &str, labels: BTreeMap<String, String>) {
-        let rv = self.next_rv();
-        let Some(c) = self.clusters.get_mut(name) else { return };
-        if c.metadata.labels() == &labels {
-            return;
-        }
-        c.metadata.labels = Some(labels.clone());
-        c.metadata.resource_version = Some(rv);
-        self.record(Event::new(self.now, EventKind::ClusterRelabelled).cluster(name).detail(format_labels(&labels)));
-        self.touched.clusters = true;
-        self.reschedule_all();
-    }
-
-    pub(crate) fn remove_cluster(&mut self, name: &str) -> bool {
-        if self.clusters.remove(name).is_none() {
-            return false;
-        }
-        self.record(Event::new(self.now, EventKind::ClusterLeft).cluster(name));
-        self.left_clusters.push(name.to_owned());
-        self.touched.clusters = true;
-        self.reschedule_all();
-        true
-    }
-
-    // ----- manifests -----
-
-    /// Creates or updates the object a manifest describes, as `kubectl apply` would.
-    pub(crate) fn apply_manifest(&mut self, manifest: &Value) -> Result<(), SimError> {
-        let kind = manifest.get("kind").and_then(Value::as_str).unwrap_or("");
-        let api_version = manifest.get("apiVersion").and_then(Value::as_str).unwrap_or("");
-        let bad = |e: serde_json::Error| SimError::Manifest { kind: kind.to_owned(), message: e.to_string() };
-        match kind {
-            "MemberCluster" => {
-                let c: MemberCluster = serde_json::from_value(manifest.clone()).map_err(bad)?;
-                self.join_cluster(c.name(), c.metadata.labels().clone());
-            }
-            Placement::CLUSTER_KIND | Placement::NAMESPACED_KIND => {
-                let p: Placement = serde_json::from_value(manifest.clone()).map_err(bad)?;
-                self.apply_placement(p)?;
-            }
-            "ClusterStagedUpdateStrategy" | "StagedUpdateStrategy" => {
-                #[derive(serde::Deserialize)]
-                struct Strategy {
-                    #[serde(default)]
-                    metadata: ObjectMeta,
-                    spec: UpdateStrategySpec,
-                }
-                let s: Strategy = serde_json::from_value(manifest.clone()).map_err(bad)?;
-                let key = key_of(&s.metadata);
-                self.check_scope(kind, &key, kind == "StagedUpdateStrategy")?;
-                self.strategies.insert(key.clone(), s.spec);
-                self.record(Event::new(self.now, EventKind::StrategyApplied).namespace(&key.0).detail(key.1));
-            }
-            "ClusterStagedUpdateRun" | "StagedUpdateRun" => {
-                let run: UpdateRun = serde_json::from_value(manifest.clone()).map_err(bad)?;
-                self.apply_run(run)?;
-            }
-            "ClusterApprovalRequest" | "ApprovalRequest" => {
-                #[derive(serde::Deserialize)]
-                struct Request {
-                    #[serde(default)]
-                    metadata: ObjectMeta,
-                    spec: ApprovalRequestSpec,
-                    #[serde(default)]
-                    status: Option<crate::api::ApprovalRequestStatus>,
-                }
-                let r: Request = serde_json::from_value(manifest.clone()).map_err(bad)?;
-                let key = key_of(&r.metadata);
-                self.check_scope(kind, &key, kind == "ApprovalRequest")?;
-                let conditions = r.status.map(|s| s.conditions).unwrap_or_default();
-                self.put_approval(key, r.metadata, r.spec, conditions);
-            }
-            _ if api_version.starts_with(crate::api::GROUP) => {
-                return Err(SimError::Manifest {
-                    kind: kind.to_owned(),
-                    message: "the simulated hub creates this kind itself; it cannot be applied".to_owned(),
-                });
-            }
-            _ => self.apply_resource(manifest)?,
-        }
-        Ok(())
-    }
-
-    fn check_scope(&self, kind: &str, key: &Key, namespaced: bool) -> Result<(), SimError> {
-        if key.1.is_empty() || key.0.is_empty() == namespaced {
-            let want = if namespaced { "a namespace" } else { "no namespace" };
-            return Err(SimError::Manifest {
-                kind: kind.to_owned(),
-                message: format!("`{}` needs a name and {want}", key.1),
-            });
-        }
-        Ok(())
-    }
-
-    fn apply_placement(&mut self, mut p: Placement) -> Result<(), SimError> {
-        let key = key_of(&p.metadata);
-        self.check_scope(&p.kind.clone(), &key, p.kind == Placement::NAMESPACED_KIND)?;
-        match self.placements.get(&key) {
-            Some(existing) if existing.spec == p.spec => return Ok(()),
-            Some(existing) => {
-                let mut meta = existing.metadata.clone();
-                meta.generation = Some(meta.generation() + 1);
-                meta.resource_version = Some(self.next_rv());
-                p.metadata = meta;
-                self.placements.insert(key.clone(), p);
-                self.record(Event::new(self.now, EventKind::PlacementUpdated).namespace(&key.0).detail(&key.1));
-            }
-            None => {
-                self.stamp_new(&mut p.metadata);
-                self.placements.insert(key.clone(), p);
-                self.record(Event::new(self.now, EventKind::PlacementCreated).namespace(&key.0).detail(&key.1));
-            }
-        }
-        scheduler::schedule(self, &key);
-        self.snapshot_if_changed(&key);
-        Ok(())
-    }
-
-    fn apply_run(&mut self, mut run: UpdateRun) -> Result<(), SimError> {
-        let key = key_of(run.metadata());
-        self.check_scope(run.kind(), &key, run.scope() == Scope::Namespaced)?;
-        let now = self.now;
-        match self.runs.get(&key) {
-            Some(existing) if existing.spec() == run.spec() => return Ok(()),
-            Some(existing) => {
-                let mut updated = existing.clone();
-                *updated.spec_mut() = run.spec().clone();
-                let meta = updated.metadata_mut();
-                meta.generation = Some(meta.generation() + 1);
-                let rv = self.next_rv();
-                updated.metadata_mut().resource_version = Some(rv);
-                let state = updated.spec().state.as_ref().map_or("unset".to_owned(), State::to_string);
-                self.runs.insert(key.clone(), updated);
-                self.record(
-                    Event::new(now, EventKind::RunUpdated).run(&key.0, &key.1).detail(format!("state {state}")),
-                );
-            }
-            None => {
-                let mut meta = run.metadata().clone();
-                self.stamp_new(&mut meta);
-                *run.metadata_mut() = meta;
-                self.runs.insert(key.clone(), run);
-                self.record(Event::new(now, EventKind::RunCreated).run(&key.0, &key.1));
-            }
-        }
-        self.touched.runs.insert(key);
-        Ok(())
-    }
-
-    /// Sets `spec.state` of a run (a spec write: the generation bumps).
-    pub(crate) fn set_run_state(&mut self, key: &Key, state: State) -> Result<(), SimError> {
-        let Some(run) = self.runs.get(key) else {
-            return Err(SimError::Script(format!("run {}/{} does not exist", key.0, key.1)));
-        };
-        let mut run = run.clone();
-        run.spec_mut().state = Some(state);
-        self.apply_run(run)
-    }
-
-    /// Deletes a run: marks it deleting while the finalizer is on, removes it otherwise.
-    pub(crate) fn delete_run(&mut self, key: &Key) -> bool {
-        let now = self.now;
-        let rv = self.next_rv();
-        let Some(run) = self.runs.get_mut(key) else { return false };
-        if run.metadata().finalizers.as_ref().is_some_and(|f| !f.is_empty()) {
-            if run.metadata().deletion_timestamp.is_none() {
-                run.metadata_mut().deletion_timestamp = Some(now);
-                run.metadata_mut().resource_version = Some(rv);
-                self.record(Event::new(now, EventKind::RunDeleting).run(&key.0, &key.1));
-                self.touched.runs.insert(key.clone());
-            }
-        } else {
-            self.runs.remove(key);
-            self.record(Event::new(now, EventKind::RunDeleted).run(&key.0, &key.1));
-        }
-        true
-    }
-
-    fn apply_resource(&mut self, manifest: &Value) -> Result<(), SimError> {
-        let Some(key) = ObjectKey::of(manifest) else {
-            return Err(SimError::Manifest {
-                kind: manifest.get("kind").and_then(Value::as_str).unwrap_or("").to_owned(),
-                message: "a resource needs apiVersion, kind and metadata.name".to_owned(),
-            });
-        };
-        let ns = key.namespace.clone();
-        let kind = match self.resources.get(&key) {
-            Some(existing) if resources::same_content(existing, manifest) => return Ok(()),
-            Some(_) => EventKind::ResourceUpdated,
-            None => EventKind::ResourceCreated,
-        };
-        self.resources.insert(key.clone(), resources::clean(manifest));
-        self.record(Event::new(self.now, kind).namespace(&ns).detail(key.describe()));
-        self.snapshot_all_changed();
-        Ok(())
-    }
-
-    /// Deletes a hub resource by kind, namespace and name.
-    pub(crate) fn delete_resource(&mut self, kind: &str, namespace: &str, name: &str) -> bool {
-        let Some(key) =
-            self.resources.keys().find(|k| k.kind == kind && k.namespace == namespace && k.name == name).cloned()
-        else {
-            return false;
-        };
-        self.resources.remove(&key);
-        self.record(Event::new(self.now, EventKind::ResourceDeleted).namespace(namespace).detail(key.describe()));
-        self.snapshot_all_changed();
-        true
-    }
-
-    // ----- approvals -----
-
-    fn put_approval(
-        &mut self,
-        key: Key,
-        mut metadata: ObjectMeta,
-        spec: ApprovalRequestSpec,
-        conditions: Vec<Condition>,
-    ) {
-        match self.approvals.get_mut(&key) {
-            Some(existing) => {
-                existing.conditions = conditions;
-            }
-            None => {
-                self.stamp_new(&mut metadata);
-                let uid = metadata.uid.clone().unwrap_or_default();
-                self.approvals.insert(key.clone(), ObservedApproval { metadata, spec, conditions });
-                self.created_approvals.push((key.clone(), uid));
-            }
-        }
-        let rv = self.next_rv();
-        if let Some(a) = self.approvals.get_mut(&key) {
-            a.metadata.resource_version = Some(rv);
-            let run = (key.0.clone(), a.spec.target_update_run.clone());
-            self.touched.approvals_of.insert(run);
-        }
-    }
-
-    /// Approves a request: an `Approved=True` condition, with `observedGeneration` and
-    /// `lastTransitionTime` when `observed_generation`, without either otherwise (the seed's
-    /// status patch). Returns false when the request does not exist.
-    pub(crate) fn approve(&mut self, key: &Key, observed_generation: bool, reason: &str, by: &str) -> bool {
-        let now = self.now;
-        let rv = self.next_rv();
-        let Some(a) = self.approvals.get_mut(key) else { return false };
-        let mut c = Condition::new(
-            ct::APPROVED,
-            ConditionStatus::True,
-            if observed_generation { a.metadata.generation() } else { 0 },
-            reason,
-            reason,
-        );
-        if observed_generation {
-            c.last_transition_time = Some(now);
-        }
-        match a.conditions.iter_mut().find(|x| x.type_ == ct::APPROVED) {
-            Some(existing) => *existing = c,
-            None => a.conditions.push(c),
-        }
-        a.metadata.resource_version = Some(rv);
-        let run = a.spec.target_update_run.clone();
-        let stage = a.spec.target_stage.clone();
-        self.record(
-            Event::new(now, EventKind::ApprovalGranted).run(&key.0, &run).stage(stage).approval(&key.1).detail(by),
-        );
-        self.touched.approvals_of.insert((key.0.clone(), run));
-        true
-    }
-
-    /// Deletes an approval request; returns false when it does not exist.
-    pub(crate) fn delete_approval(&mut self, key: &Key) -> bool {
-        let Some(a) = self.approvals.remove(key) else { return false };
-        let run = a.spec.target_update_run.clone();
-        self.record(
-            Event::new(self.now, EventKind::ApprovalDeleted)
-                .run(&key.0, &run)
-                .stage(a.spec.target_stage.clone())
-                .approval(&key.1),
-        );
-        self.touched.approvals_of.insert((key.0.clone(), run));
-        true
-    }
-
-    // ----- the Fleet implementation -----
-
-    fn observe_now(&mut self, run: &ObjectRef) -> Result<Observation, FleetError> {
-        let observation = self.observation(run).ok_or_else(|| FleetError::NotFound(run.to_string()))?;
-        self.begin_reconcile(run);
-        Ok(observation)
-    }
-
-    /// Marks the start of a reconcile of `run` (events recorded from now on belong to it).
-    pub(crate) fn begin_reconcile(&mut self, run: &ObjectRef) {
-        self.actor = Some(Actor { run: key_ref(run), mark: self.transcript.len() });
-    }
-
-    /// Marks the end of a reconcile.
-    pub(crate) fn end_reconcile(&mut self) {
-        self.actor = None;
-    }
-
-    pub(crate) fn apply_action(&mut self, action: &Action) -> Result<Applied, FleetError> {
-        let now = self.now;
-        match action {
-            Action::AddFinalizer { run } | Action::RemoveFinalizer { run } => {
-                let key = key_ref(run);
-                let rv = self.next_rv();
-                let stored = self.runs.get_mut(&key).ok_or_else(|| FleetError::NotFound(run.to_string()))?;
-                let meta = stored.metadata_mut();
-                let finalizers = meta.finalizers.get_or_insert_with(Vec::new);
-                finalizers.retain(|f| f != well_known::UPDATE_RUN_FINALIZER);
-                if matches!(action, Action::AddFinalizer { .. }) {
-                    finalizers.push(well_known::UPDATE_RUN_FINALIZER.to_owned());
-                }
-                let gone = finalizers.is_empty();
-                meta.resource_version = Some(rv.clone());
-                if meta.is_deleting() && gone {
-                    self.runs.remove(&key);
-                    self.record(Event::new(now, EventKind::RunDeleted).run(&key.0, &key.1));
-                }
-                Ok(Applied::with_resource_version(rv))
-            }
-            Action::DeleteApprovalRequests { namespace, labels, .. } => {
-                let doomed: Vec<Key> = self
-                    .approvals
-                    .iter()
-                    .filter(|(k, a)| {
-                        k.0 == *namespace && labels.iter().all(|(l, v)| a.metadata.label(l) == Some(v.as_str()))
-                    })
-                    .map(|(k, _)| k.clone())
-                    .collect();
-                for k in doomed {
-                    self.delete_approval(&k);
-                }
-                Ok(Applied::done())
-            }
-            Action::CreateResourceSnapshot { placement, index, .. } => {
-                self.create_resource_snapshot(&key_ref(placement), *index)?;
-                Ok(Applied::done())
-            }
-            Action::UpdateBinding { binding, resource_version, spec, .. } => {
-                let key = key_ref(binding);
-                let rv = self.next_rv();
-                let stored = self.bindings.get_mut(&key).ok_or_else(|| FleetError::NotFound(binding.to_string()))?;
-                if let Some(expected) = resource_version
-                    && stored.metadata.resource_version.as_ref() != Some(expected)
-                {
-                    return Err(FleetError::Conflict(format!(
-                        "{binding}: the object has been modified (resourceVersion {expected} is stale)"
-                    )));
-                }
-                if stored.spec == *spec {
-                    return Ok(Applied::done());
-                }
-                stored.spec = spec.clone();
-                stored.metadata.generation = Some(stored.metadata.generation() + 1);
-                stored.metadata.resource_version = Some(rv.clone());
-                let meta = stored.metadata.clone();
-                let event = Event::new(now, EventKind::BindingUpdated)
-                    .cluster(spec.target_cluster.clone())
-                    .snapshot(spec.resource_snapshot_name.clone());
-                self.record_for_actor(event);
-                self.touch_placement_of(&meta);
-                Ok(Applied::with_resource_version(rv))
-            }
-            Action::MarkBindingRolloutStarted { binding, condition, .. } => {
-                let key = key_ref(binding);
-                let rv = self.next_rv();
-                let stored = self.bindings.get_mut(&key).ok_or_else(|| FleetError::NotFound(binding.to_string()))?;
-                let mut c = condition.clone();
-                c.observed_generation = stored.metadata.generation();
-                let conditions = &mut stored.status.get_or_insert_with(Default::default).conditions;
-                remove_condition(conditions, ct::ROLLOUT_STARTED);
-                conditions.push(c);
-                stored.metadata.resource_version = Some(rv.clone());
-                let meta = stored.metadata.clone();
-                let (cluster, snapshot) =
-                    (stored.spec.target_cluster.clone(), stored.spec.resource_snapshot_name.clone());
-                let mark = self.actor.as_ref().map_or(self.transcript.len(), |a| a.mark);
-                let updated_now = self.transcript[mark.min(self.transcript.len())..]
-                    .iter()
-                    .any(|e| e.event == EventKind::BindingUpdated && e.cluster.as_ref() == Some(&cluster));
-                if !updated_now {
-                    self.record_for_actor(
-                        Event::new(now, EventKind::RolloutStarted).cluster(cluster).snapshot(snapshot),
-                    );
-                }
-                self.touch_placement_of(&meta);
-                Ok(Applied::with_resource_version(rv))
-            }
-            Action::CreateApprovalRequest { request } => {
-                let key = (request.metadata.namespace().to_owned(), request.name().to_owned());
-                if self.approvals.contains_key(&key) {
-                    return Err(FleetError::Conflict(format!("{} already exists", request.object_ref())));
-                }
-                let mut metadata = request.metadata.clone();
-                self.stamp_new(&mut metadata);
-                let uid = metadata.uid.clone().unwrap_or_default();
-                self.approvals.insert(
-                    key.clone(),
-                    ObservedApproval { metadata, spec: request.spec.clone(), conditions: Vec::new() },
-                );
-                self.created_approvals.push((key.clone(), uid));
-                self.record_for_actor(
-                    Event::new(now, EventKind::ApprovalRequested)
-                        .stage(request.spec.target_stage.clone())
-                        .approval(request.name()),
-                );
-                Ok(Applied::done())
-            }
-            Action::AcceptApprovalRequest { request, condition } => {
-                let key = key_ref(request);
-                let rv = self.next_rv();
-                let stored = self.approvals.get_mut(&key).ok_or_else(|| FleetError::NotFound(request.to_string()))?;
-                set_condition(&mut stored.conditions, condition.clone(), now);
-                stored.metadata.resource_version = Some(rv.clone());
-                let stage = stored.spec.target_stage.clone();
-                self.record_for_actor(
-                    Event::new(now, EventKind::ApprovalAccepted).stage(stage).approval(request.name.clone()),
-                );
-                Ok(Applied::with_resource_version(rv))
-            }
-            Action::DeleteBinding { binding, .. } => {
-                let key = key_ref(binding);
-                let rv = self.next_rv();
-                // Deleting what is gone, or already going, succeeds (KubeFleet ignores NotFound).
-                let Some(stored) = self.bindings.get_mut(&key) else { return Ok(Applied::done()) };
-                if stored.metadata.deletion_timestamp.is_some() {
-                    return Ok(Applied::done());
-                }
-                stored.metadata.deletion_timestamp = Some(now);
-                stored.metadata.resource_version = Some(rv);
-                let meta = stored.metadata.clone();
-                if let Some(a) = &self.actor {
-                    self.deleted_by.insert(key, a.run.clone());
-                }
-                self.touch_placement_of(&meta);
-                Ok(Applied::done())
-            }
-        }
-    }
-
-    /// Gives this reconcile's binding events the stage `status` puts their cluster in. Called on
-    /// every status write attempt, so the events of a reconcile whose write failed read as well.
-    pub(crate) fn label_stages(&mut self, status: &crate::api::UpdateRunStatus) {
-        let Some(mark) = self.actor.as_ref().map(|a| a.mark.min(self.transcript.len())) else { return };
-        for e in &mut self.transcript[mark..] {
-            if matches!(e.event, EventKind::BindingUpdated | EventKind::RolloutStarted) && e.stage.is_none() {
-                e.stage = status
-                    .stages_status
-                    .iter()
-                    .find(|s| s.clusters.iter().any(|c| Some(&c.cluster_name) == e.cluster.as_ref()))
-                    .map(|s| s.stage_name.clone());
-            }
-        }
-    }
-
-    pub(crate) fn write_run_status(&mut self, run: &UpdateRun) -> Result<(), FleetError> {
-        let key = key_of(run.metadata());
-        let rv = self.next_rv();
-        let now = self.now;
-        let stored = self.runs.get_mut(&key).ok_or_else(|| FleetError::NotFound(run.object_ref().to_string()))?;
-        if stored.metadata().resource_version != run.metadata().resource_version {
-            if let Some(status) = run.status() {
-                self.label_stages(status);
-            }
-            return Err(FleetError::Conflict(format!(
-                "{}: the object has been modified (resourceVersion {} is stale)",
-                run.object_ref(),
-                run.metadata().resource_version.as_deref().unwrap_or("")
-            )));
-        }
-        let new = run.status().cloned().unwrap_or_default();
-        let events = status_events(stored.status(), &new, now, &stored.spec().placement_name);
-        stored.set_status(new.clone());
-        stored.metadata_mut().resource_version = Some(rv);
-        let mark = match &self.actor {
-            Some(a) if a.run == key => a.mark.min(self.transcript.len()),
-            _ => self.transcript.len(),
-        };
-        self.label_stages(&new);
-        // The engine's decisions read before the writes that carried them out — except accepted
-        // approvals, which come first: they are what let the stage finish.
-        let (accepted, rest): (Vec<Event>, Vec<Event>) =
-            self.transcript.drain(mark..).partition(|e| e.event == EventKind::ApprovalAccepted);
-        self.transcript.extend(accepted);
-        self.transcript.extend(events.into_iter().map(|e| e.run(&key.0, &key.1)));
-        self.transcript.extend(rest);
-        Ok(())
-    }
-}
-
-impl Fleet for Hub {
-    fn observe(&mut self, run: &ObjectRef) -> impl Future<Output = Result<Observation, FleetError>> + Send {
-        std::future::ready(self.observe_now(run))
-    }
-
-    fn apply(&mut self, action: &Action) -> impl Future<Output = Result<Applied, FleetError>> + Send {
-        std::future::ready(self.apply_action(action))
-    }
-
-    fn write_status(&mut self, run: &UpdateRun) -> impl Future<Output = Result<(), FleetError>> + Send {
-        std::future::ready(self.write_run_status(run))
     }
 }
 

@@ -1,0 +1,238 @@
+//! The controller's side of the hub: the [`Fleet`] implementation through which the driver
+//! observes a run, carries out the engine's actions and writes the status — as an API server
+//! would, with generations, resourceVersions and conflicts.
+
+use std::future::Future;
+
+use crate::action::{Action, ObjectRef};
+use crate::api::well_known::{self, condition_types as ct};
+use crate::api::{remove_condition, set_condition};
+use crate::driver::{Applied, Fleet, FleetError, Observation, UpdateRun};
+use crate::world::ObservedApproval;
+
+use super::hub::{Actor, Hub, Key, key_of, key_ref};
+use super::transcript::{Event, EventKind, status_events};
+
+impl Hub {
+    // ----- the Fleet implementation -----
+
+    fn observe_now(&mut self, run: &ObjectRef) -> Result<Observation, FleetError> {
+        let observation = self.observation(run).ok_or_else(|| FleetError::NotFound(run.to_string()))?;
+        self.begin_reconcile(run);
+        Ok(observation)
+    }
+
+    /// Marks the start of a reconcile of `run` (events recorded from now on belong to it).
+    pub(crate) fn begin_reconcile(&mut self, run: &ObjectRef) {
+        self.actor = Some(Actor { run: key_ref(run), mark: self.transcript.len() });
+    }
+
+    /// Marks the end of a reconcile.
+    pub(crate) fn end_reconcile(&mut self) {
+        self.actor = None;
+    }
+
+    pub(crate) fn apply_action(&mut self, action: &Action) -> Result<Applied, FleetError> {
+        let now = self.now;
+        match action {
+            Action::AddFinalizer { run } | Action::RemoveFinalizer { run } => {
+                let key = key_ref(run);
+                let rv = self.next_rv();
+                let stored = self.runs.get_mut(&key).ok_or_else(|| FleetError::NotFound(run.to_string()))?;
+                let meta = stored.metadata_mut();
+                let finalizers = meta.finalizers.get_or_insert_with(Vec::new);
+                finalizers.retain(|f| f != well_known::UPDATE_RUN_FINALIZER);
+                if matches!(action, Action::AddFinalizer { .. }) {
+                    finalizers.push(well_known::UPDATE_RUN_FINALIZER.to_owned());
+                }
+                let gone = finalizers.is_empty();
+                meta.resource_version = Some(rv.clone());
+                if meta.is_deleting() && gone {
+                    self.runs.remove(&key);
+                    self.record(Event::new(now, EventKind::RunDeleted).run(&key.0, &key.1));
+                }
+                Ok(Applied::with_resource_version(rv))
+            }
+            Action::DeleteApprovalRequests { namespace, labels, .. } => {
+                let doomed: Vec<Key> = self
+                    .approvals
+                    .iter()
+                    .filter(|(k, a)| {
+                        k.0 == *namespace && labels.iter().all(|(l, v)| a.metadata.label(l) == Some(v.as_str()))
+                    })
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                for k in doomed {
+                    self.delete_approval(&k);
+                }
+                Ok(Applied::done())
+            }
+            Action::CreateResourceSnapshot { placement, index, .. } => {
+                self.create_resource_snapshot(&key_ref(placement), *index)?;
+                Ok(Applied::done())
+            }
+            Action::UpdateBinding { binding, resource_version, spec, .. } => {
+                let key = key_ref(binding);
+                let rv = self.next_rv();
+                let stored = self.bindings.get_mut(&key).ok_or_else(|| FleetError::NotFound(binding.to_string()))?;
+                if let Some(expected) = resource_version
+                    && stored.metadata.resource_version.as_ref() != Some(expected)
+                {
+                    return Err(FleetError::Conflict(format!(
+                        "{binding}: the object has been modified (resourceVersion {expected} is stale)"
+                    )));
+                }
+                if stored.spec == *spec {
+                    return Ok(Applied::done());
+                }
+                stored.spec = spec.clone();
+                stored.metadata.generation = Some(stored.metadata.generation() + 1);
+                stored.metadata.resource_version = Some(rv.clone());
+                let meta = stored.metadata.clone();
+                let event = Event::new(now, EventKind::BindingUpdated)
+                    .cluster(spec.target_cluster.clone())
+                    .snapshot(spec.resource_snapshot_name.clone());
+                self.record_for_actor(event);
+                self.touch_placement_of(&meta);
+                Ok(Applied::with_resource_version(rv))
+            }
+            Action::MarkBindingRolloutStarted { binding, condition, .. } => {
+                let key = key_ref(binding);
+                let rv = self.next_rv();
+                let stored = self.bindings.get_mut(&key).ok_or_else(|| FleetError::NotFound(binding.to_string()))?;
+                let mut c = condition.clone();
+                c.observed_generation = stored.metadata.generation();
+                let conditions = &mut stored.status.get_or_insert_with(Default::default).conditions;
+                remove_condition(conditions, ct::ROLLOUT_STARTED);
+                conditions.push(c);
+                stored.metadata.resource_version = Some(rv.clone());
+                let meta = stored.metadata.clone();
+                let (cluster, snapshot) =
+                    (stored.spec.target_cluster.clone(), stored.spec.resource_snapshot_name.clone());
+                let mark = self.actor.as_ref().map_or(self.transcript.len(), |a| a.mark);
+                let updated_now = self.transcript[mark.min(self.transcript.len())..]
+                    .iter()
+                    .any(|e| e.event == EventKind::BindingUpdated && e.cluster.as_ref() == Some(&cluster));
+                if !updated_now {
+                    self.record_for_actor(
+                        Event::new(now, EventKind::RolloutStarted).cluster(cluster).snapshot(snapshot),
+                    );
+                }
+                self.touch_placement_of(&meta);
+                Ok(Applied::with_resource_version(rv))
+            }
+            Action::CreateApprovalRequest { request } => {
+                let key = (request.metadata.namespace().to_owned(), request.name().to_owned());
+                if self.approvals.contains_key(&key) {
+                    return Err(FleetError::Conflict(format!("{} already exists", request.object_ref())));
+                }
+                let mut metadata = request.metadata.clone();
+                self.stamp_new(&mut metadata);
+                let uid = metadata.uid.clone().unwrap_or_default();
+                self.approvals.insert(
+                    key.clone(),
+                    ObservedApproval { metadata, spec: request.spec.clone(), conditions: Vec::new() },
+                );
+                self.created_approvals.push((key.clone(), uid));
+                self.record_for_actor(
+                    Event::new(now, EventKind::ApprovalRequested)
+                        .stage(request.spec.target_stage.clone())
+                        .approval(request.name()),
+                );
+                Ok(Applied::done())
+            }
+            Action::AcceptApprovalRequest { request, condition } => {
+                let key = key_ref(request);
+                let rv = self.next_rv();
+                let stored = self.approvals.get_mut(&key).ok_or_else(|| FleetError::NotFound(request.to_string()))?;
+                set_condition(&mut stored.conditions, condition.clone(), now);
+                stored.metadata.resource_version = Some(rv.clone());
+                let stage = stored.spec.target_stage.clone();
+                self.record_for_actor(
+                    Event::new(now, EventKind::ApprovalAccepted).stage(stage).approval(request.name.clone()),
+                );
+                Ok(Applied::with_resource_version(rv))
+            }
+            Action::DeleteBinding { binding, .. } => {
+                let key = key_ref(binding);
+                let rv = self.next_rv();
+                // Deleting what is gone, or already going, succeeds (KubeFleet ignores NotFound).
+                let Some(stored) = self.bindings.get_mut(&key) else { return Ok(Applied::done()) };
+                if stored.metadata.deletion_timestamp.is_some() {
+                    return Ok(Applied::done());
+                }
+                stored.metadata.deletion_timestamp = Some(now);
+                stored.metadata.resource_version = Some(rv);
+                let meta = stored.metadata.clone();
+                if let Some(a) = &self.actor {
+                    self.deleted_by.insert(key, a.run.clone());
+                }
+                self.touch_placement_of(&meta);
+                Ok(Applied::done())
+            }
+        }
+    }
+
+    /// Gives this reconcile's binding events the stage `status` puts their cluster in. Called on
+    /// every status write attempt, so the events of a reconcile whose write failed read as well.
+    pub(crate) fn label_stages(&mut self, status: &crate::api::UpdateRunStatus) {
+        let Some(mark) = self.actor.as_ref().map(|a| a.mark.min(self.transcript.len())) else { return };
+        for e in &mut self.transcript[mark..] {
+            if matches!(e.event, EventKind::BindingUpdated | EventKind::RolloutStarted) && e.stage.is_none() {
+                e.stage = status
+                    .stages_status
+                    .iter()
+                    .find(|s| s.clusters.iter().any(|c| Some(&c.cluster_name) == e.cluster.as_ref()))
+                    .map(|s| s.stage_name.clone());
+            }
+        }
+    }
+
+    pub(crate) fn write_run_status(&mut self, run: &UpdateRun) -> Result<(), FleetError> {
+        let key = key_of(run.metadata());
+        let rv = self.next_rv();
+        let now = self.now;
+        let stored = self.runs.get_mut(&key).ok_or_else(|| FleetError::NotFound(run.object_ref().to_string()))?;
+        if stored.metadata().resource_version != run.metadata().resource_version {
+            if let Some(status) = run.status() {
+                self.label_stages(status);
+            }
+            return Err(FleetError::Conflict(format!(
+                "{}: the object has been modified (resourceVersion {} is stale)",
+                run.object_ref(),
+                run.metadata().resource_version.as_deref().unwrap_or("")
+            )));
+        }
+        let new = run.status().cloned().unwrap_or_default();
+        let events = status_events(stored.status(), &new, now, &stored.spec().placement_name);
+        stored.set_status(new.clone());
+        stored.metadata_mut().resource_version = Some(rv);
+        let mark = match &self.actor {
+            Some(a) if a.run == key => a.mark.min(self.transcript.len()),
+            _ => self.transcript.len(),
+        };
+        self.label_stages(&new);
+        // The engine's decisions read before the writes that carried them out — except accepted
+        // approvals, which come first: they are what let the stage finish.
+        let (accepted, rest): (Vec<Event>, Vec<Event>) =
+            self.transcript.drain(mark..).partition(|e| e.event == EventKind::ApprovalAccepted);
+        self.transcript.extend(accepted);
+        self.transcript.extend(events.into_iter().map(|e| e.run(&key.0, &key.1)));
+        self.transcript.extend(rest);
+        Ok(())
+    }
+}
+
+impl Fleet for Hub {
+    fn observe(&mut self, run: &ObjectRef) -> impl Future<Output = Result<Observation, FleetError>> + Send {
+        std::future::ready(self.observe_now(run))
+    }
+
+    fn apply(&mut self, action: &Action) -> impl Future<Output = Result<Applied, FleetError>> + Send {
+        std::future::ready(self.apply_action(action))
+    }
+
+    fn write_status(&mut self, run: &UpdateRun) -> impl Future<Output = Result<(), FleetError>> + Send {
+        std::future::ready(self.write_run_status(run))
+    }
+}
