@@ -271,7 +271,15 @@ impl Members {
                 conditions.push((t.to_string(), ConditionStatus::True, r.to_owned()));
             }
             conditions.push((f.condition.clone(), ConditionStatus::False, f.reason.clone()));
-            event = Event::new(now, EventKind::MemberFailed).detail(format!("{} False: {}", f.condition, f.reason));
+            // Unavailable is applied but not ready: the resources are on the cluster.
+            if f.condition == ct::AVAILABLE
+                && let Some(s) = &snapshot
+            {
+                self.agent(cluster).objects.insert(placement.clone(), s.spec.selected_resources.clone());
+            }
+            event = Event::new(now, EventKind::MemberFailed)
+                .snapshot(&snapshot_name)
+                .detail(format!("{} False: {}", f.condition, f.reason));
         } else if snapshot.is_none() {
             conditions.push((
                 ct::WORK_SYNCHRONIZED.to_owned(),
