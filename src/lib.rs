@@ -231,6 +231,6 @@ pub use config::{ApprovalNaming, Config};
 pub use driver::{
     Applied, Clock, Driver, DriverError, Fleet, FleetError, Observation, Step, UpdateRun, block_on_ready,
 };
-pub use engine::{EngineError, Outcome, reconcile};
+pub use engine::{EngineError, InPlaceOutcome, Outcome, reconcile, reconcile_in_place};
 pub use wake::{Wake, WakeReason};
 pub use world::{ClusterOverrides, ObservedApproval, World};

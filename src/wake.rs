@@ -6,13 +6,13 @@ use crate::api::{Duration, Time};
 
 /// When to reconcile again.
 ///
-/// * [`Wake::at`] is an **exact** instant the engine knows about: a `TimedWait` ends, an
+/// * `at` is an **exact** instant the engine knows about: a `TimedWait` ends, an
 ///   in-flight cluster crosses the stuck threshold, or "now" after a stage completes. Calling
 ///   earlier is harmless; calling later only delays the rollout.
-/// * [`Wake::on_change`] says a change on the hub — a binding's status, an approval, the run's
+/// * `on_change` says a change on the hub — a binding's status, an approval, the run's
 ///   spec — can unblock progress before then. A controller that watches those objects needs
 ///   nothing else.
-/// * [`Wake::poll`] is KubeFleet's fixed requeue interval for the situation (15 s while clusters
+/// * `poll` is KubeFleet's fixed requeue interval for the situation (15 s while clusters
 ///   update, 60 s while waiting for approval), for a controller without such watches.
 ///
 /// With kube-rs: `wake.requeue_after(now).map_or_else(Action::await_change, Action::requeue)`.

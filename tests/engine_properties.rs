@@ -145,8 +145,7 @@ fn a_persisted_status_is_a_fixed_point() {
 fn a_crash_between_actions_and_status_converges_to_the_same_end() {
     let (inputs, undisturbed, undisturbed_actions) = seed_walk(None);
     let mut crashes = 0;
-    for step in 0..inputs.len() {
-        let (run, world, now) = &inputs[step];
+    for (step, (run, world, now)) in inputs.iter().enumerate() {
         let n = reconcile(run, world, *now, &Config::seed_compatible()).unwrap().actions.len();
         for keep in 0..n {
             let (_, status, actions) = seed_walk(Some((step, keep)));

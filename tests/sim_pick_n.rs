@@ -43,7 +43,6 @@ fn a_run_in_initialize_waits_for_run() {
 /// controller that relies on its watches (as `Wake::on_change` invites it to) never comes back:
 /// the run hangs in `Progressing`. The next pass, on the same world, would finish the stage.
 #[test]
-#[ignore = "engine bug (reported): the wake after marking up-to-date clusters Succeeded has no `at`"]
 fn a_run_over_clusters_already_on_its_snapshot_finishes_without_polling() {
     let scenario: Scenario = sim_support::scenario(
         r#"

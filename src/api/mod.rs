@@ -43,10 +43,12 @@ pub use run::{
     UpdateRunObject, UpdateRunSpec, UpdateRunStatus,
 };
 pub use selector::{
-    LabelSelector, LabelSelectorRequirement, Selector, SelectorError, SelectorOperator, compile, is_dns1123_label,
-    is_dns1123_subdomain,
+    LabelSelector, LabelSelectorRequirement, Requirement, RequirementOperator, Selector, SelectorError,
+    SelectorOperator, compile, is_dns1123_label, is_dns1123_subdomain, validate_label_key, validate_label_value,
 };
-pub use snapshot::{NamespacedName, PolicySnapshot, ResourceSnapshot};
+pub use snapshot::{
+    NamespacedName, PolicySnapshot, PolicySnapshotSpec, PolicySnapshotStatus, ResourceSnapshot, ResourceSnapshotSpec,
+};
 pub use strategy::{
     ClusterStagedUpdateStrategy, StageConfig, StageTask, StageTaskType, StagedUpdateStrategy, UpdateStrategyObject,
     UpdateStrategySpec,

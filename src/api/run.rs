@@ -208,6 +208,8 @@ pub trait UpdateRunObject: super::Kind {
     fn status(&self) -> Option<&UpdateRunStatus>;
     /// Replaces the status.
     fn set_status(&mut self, status: UpdateRunStatus);
+    /// The metadata and spec, with the status mutably: what the engine updates in place.
+    fn parts_mut(&mut self) -> (&ObjectMeta, &UpdateRunSpec, &mut Option<UpdateRunStatus>);
 }
 
 macro_rules! impl_run_object {
@@ -218,6 +220,9 @@ macro_rules! impl_run_object {
             fn spec(&self) -> &UpdateRunSpec { &self.spec }
             fn status(&self) -> Option<&UpdateRunStatus> { self.status.as_ref() }
             fn set_status(&mut self, status: UpdateRunStatus) { self.status = Some(status); }
+            fn parts_mut(&mut self) -> (&ObjectMeta, &UpdateRunSpec, &mut Option<UpdateRunStatus>) {
+                (&self.metadata, &self.spec, &mut self.status)
+            }
         }
     )*};
 }

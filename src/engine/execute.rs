@@ -17,14 +17,14 @@ use crate::wake::{Wake, WakeReason};
 use super::failure::{ABORT, Failure, UNEXP, USER};
 use super::hub::{Hub, RunRef, kobj};
 use super::marks::Marker;
-use super::plan::Scheduled;
+use super::plan::Plan;
 
 /// Everything one execution step reads, and the actions it emits.
 pub(crate) struct Ctx<'a, 'w> {
     pub(crate) run: &'a RunRef<'a>,
     pub(crate) hub: &'a Hub<'w>,
     pub(crate) config: &'a Config,
-    pub(crate) mark: Marker,
+    pub(crate) mark: &'a Marker,
     pub(crate) state: &'a State,
     pub(crate) actions: Vec<Action>,
     /// A retriable error of this step: the status is still written, then the caller retries.
@@ -51,17 +51,12 @@ impl<'a, 'w> Ctx<'a, 'w> {
     }
 
     /// `execute`.
-    pub(crate) fn execute(
-        &mut self,
-        status: &mut UpdateRunStatus,
-        stage_index: usize,
-        bindings: &Scheduled<'w>,
-    ) -> StepEnd {
+    pub(crate) fn execute(&mut self, status: &mut UpdateRunStatus, stage_index: usize, plan: &Plan<'w>) -> StepEnd {
         self.mark.run_progressing_unless_waiting_or_stuck(status);
         let result = if stage_index < status.stages_status.len() {
-            self.execute_stage(status, stage_index, bindings)
+            self.execute_stage(status, stage_index, plan)
         } else {
-            self.execute_delete_stage(status, &bindings.to_delete).map(|finished| {
+            self.execute_delete_stage(status, &plan.to_delete).map(|finished| {
                 if finished {
                     None
                 } else {
@@ -76,17 +71,12 @@ impl<'a, 'w> Ctx<'a, 'w> {
     }
 
     /// `stop`.
-    pub(crate) fn stop(
-        &mut self,
-        status: &mut UpdateRunStatus,
-        stage_index: usize,
-        bindings: &Scheduled<'w>,
-    ) -> StepEnd {
+    pub(crate) fn stop(&mut self, status: &mut UpdateRunStatus, stage_index: usize, plan: &Plan<'w>) -> StepEnd {
         self.mark.run_stopping(status);
         let result = if stage_index < status.stages_status.len() {
-            self.stop_stage(status, stage_index, bindings)
+            self.stop_stage(status, stage_index, plan)
         } else {
-            self.stop_delete_stage(status, &bindings.to_delete).map(|finished| {
+            self.stop_delete_stage(status, &plan.to_delete).map(|finished| {
                 if finished {
                     None
                 } else {
@@ -155,7 +145,7 @@ impl<'a, 'w> Ctx<'a, 'w> {
         &mut self,
         status: &mut UpdateRunStatus,
         index: usize,
-        bindings: &Scheduled<'w>,
+        plan: &Plan<'w>,
     ) -> Result<Option<Wake>, Failure> {
         let now = self.now();
         let stage_name = status.stages_status[index].stage_name.clone();
@@ -181,7 +171,7 @@ impl<'a, 'w> Ctx<'a, 'w> {
             status.stages_status[index].clusters.len(),
         )
         .map_err(|e| Failure::abort(format!("{ABORT}{e}")))?;
-        self.execute_updating_stage(status, index, bindings, concurrency)
+        self.execute_updating_stage(status, index, plan, concurrency)
     }
 
     /// `checkBeforeStageTasksStatus`: `Ok(None)` when the stage may start, `Ok(Some(request))`
@@ -214,7 +204,7 @@ impl<'a, 'w> Ctx<'a, 'w> {
         &mut self,
         status: &mut UpdateRunStatus,
         index: usize,
-        bindings: &Scheduled<'w>,
+        plan: &Plan<'w>,
         concurrency: i64,
     ) -> Result<Option<Wake>, Failure> {
         let generation = self.generation();
@@ -223,7 +213,7 @@ impl<'a, 'w> Ctx<'a, 'w> {
         // The parse error is ignored, as KubeFleet ignores it: initialization validated the index.
         let resource_index = gocompat::atoi(&status.resource_snapshot_index_used).unwrap_or(0);
         let snapshot_name = well_known::resource_snapshot_name(self.run.placement_name, resource_index);
-        let by_cluster = bindings_by_cluster(&bindings.selected);
+        let planned = plan.stages.get(index).map_or(&[][..], |s| s.clusters.as_slice());
         let applied = status.apply_strategy.clone();
         let stage = &mut status.stages_status[index];
         let stage_name = stage.stage_name.clone();
@@ -234,6 +224,7 @@ impl<'a, 'w> Ctx<'a, 'w> {
         let mut in_flight: Vec<String> = Vec::new();
         let mut deadline: Option<Time> = None;
         let mut errors: Vec<Failure> = Vec::new();
+        let mut up_to_date = false;
         let mut i = 0;
         while i < stage.clusters.len() && updating < concurrency {
             let cluster = &mut stage.clusters[i];
@@ -249,7 +240,7 @@ impl<'a, 'w> Ctx<'a, 'w> {
                     .push(Failure::abort(format!("{ABORT}the cluster `{name}` in the stage {stage_name} has failed")));
                 continue;
             }
-            let Some(binding) = by_cluster.get(name.as_str()).copied() else {
+            let Some(binding) = planned_binding(planned, i - 1, &name) else {
                 errors.push(Failure::abort(format!(
                     "{ABORT}{UNEXP}the binding for cluster `{name}` in stage `{stage_name}` is not found in the toBeUpdatedBindings map"
                 )));
@@ -274,11 +265,14 @@ impl<'a, 'w> Ctx<'a, 'w> {
                 } else if !is_condition_true(binding.conditions(), ct::ROLLOUT_STARTED, binding.metadata.generation()) {
                     self.rollout_started(binding, binding.metadata.generation());
                 } else {
-                    let (_, err) = self.check_cluster_result(binding, cluster, &stage_name);
+                    let (done, err) = self.check_cluster_result(binding, cluster, &stage_name);
                     if let Some(err) = err {
                         errors.push(err);
                         continue;
                     }
+                    // Already up to date: it succeeded but took this pass's slot (as in
+                    // KubeFleet), so the next cluster can start at once.
+                    up_to_date |= done;
                 }
                 self.mark.cluster_started(cluster);
                 if !is_condition_true(&cluster.conditions, ct::SUCCEEDED, generation) {
@@ -319,6 +313,9 @@ impl<'a, 'w> Ctx<'a, 'w> {
             }
         }
         let all_finished = finished == stage.clusters.len();
+        if up_to_date && !all_finished {
+            deadline = Some(now);
+        }
         self.aggregate_run_status(status, &stage_name, &stuck);
         let wake = Wake::on_change(
             Some(self.config.cluster_updating_interval),
@@ -605,11 +602,11 @@ impl<'a, 'w> Ctx<'a, 'w> {
         &mut self,
         status: &mut UpdateRunStatus,
         index: usize,
-        bindings: &Scheduled<'w>,
+        plan: &Plan<'w>,
     ) -> Result<Option<Wake>, Failure> {
         let generation = self.generation();
         let now = self.now();
-        let by_cluster = bindings_by_cluster(&bindings.selected);
+        let planned = plan.stages.get(index).map_or(&[][..], |s| s.clusters.as_slice());
         let stage = &mut status.stages_status[index];
         let stage_name = stage.stage_name.clone();
         self.mark.stage_stopping(stage);
@@ -617,7 +614,7 @@ impl<'a, 'w> Ctx<'a, 'w> {
         let mut stuck = Vec::new();
         let mut deadline: Option<Time> = None;
         let mut errors = Vec::new();
-        for cluster in &mut stage.clusters {
+        for (i, cluster) in stage.clusters.iter_mut().enumerate() {
             let Some(started) =
                 find_condition(&cluster.conditions, ct::STARTED).filter(|c| c.is_true_at(generation)).cloned()
             else {
@@ -629,7 +626,7 @@ impl<'a, 'w> Ctx<'a, 'w> {
                 continue;
             }
             let name = cluster.cluster_name.clone();
-            let Some(binding) = by_cluster.get(name.as_str()).copied() else {
+            let Some(binding) = planned_binding(planned, i, &name) else {
                 updating.push(name.clone());
                 errors.push(Failure::abort(format!(
                     "{ABORT}{UNEXP}the binding for cluster `{name}` in stage `{stage_name}` is not found in the toBeUpdatedBindings map during stopping"
@@ -725,10 +722,10 @@ fn task_status<'s>(
     })
 }
 
-/// The selected bindings by target cluster; with duplicates, the last by name wins, as in
-/// KubeFleet's map.
-fn bindings_by_cluster<'w>(selected: &[&'w Binding]) -> BTreeMap<&'w str, &'w Binding> {
-    selected.iter().map(|b| (b.spec.target_cluster.as_str(), *b)).collect()
+/// The binding of the `i`th cluster of a stage. Validation (or initialization) made the stage's
+/// recorded clusters equal to the planned ones, so the planned cluster at `i` is this one.
+fn planned_binding<'w>(planned: &[(&str, &'w Binding)], i: usize, name: &str) -> Option<&'w Binding> {
+    planned.get(i).filter(|(n, _)| *n == name).map(|(_, b)| *b)
 }
 
 /// `isBindingSyncedWithClusterStatus`.

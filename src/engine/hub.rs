@@ -36,11 +36,25 @@ pub(crate) fn kobj(namespace: &str, name: &str) -> String {
     if namespace.is_empty() { name.to_owned() } else { format!("{namespace}/{name}") }
 }
 
-/// What one run sees of the hub.
+/// What one run sees of the hub: built once per reconcile, with the member clusters and the
+/// placement's bindings sorted by name (each list is sorted at most once; lists already in name
+/// order, as API servers return them, cost one pass).
 pub(crate) struct Hub<'w> {
     pub(crate) world: &'w World,
     namespace: &'w str,
     placement_name: &'w str,
+    members: Vec<(&'w str, &'w BTreeMap<String, String>)>,
+    bindings: Vec<&'w Binding>,
+}
+
+/// Sorts by name, in one pass when already sorted (as API servers list objects); returns a
+/// duplicated name, if any.
+fn sort_unique_by_name<'w, T>(items: &mut [T], name: impl Fn(&T) -> &'w str) -> Option<&'w str> {
+    if items.windows(2).all(|w| name(&w[0]) < name(&w[1])) {
+        return None;
+    }
+    items.sort_unstable_by(|a, b| name(a).cmp(name(b)));
+    items.windows(2).find(|w| name(&w[0]) == name(&w[1])).map(|w| name(&w[0]))
 }
 
 fn in_scope(meta: &ObjectMeta, namespace: &str, placement: &str) -> bool {
@@ -58,17 +72,14 @@ impl<'w> Hub<'w> {
                 found: p.metadata.namespaced_name(),
             });
         }
-        let mut names = BTreeSet::new();
-        for c in &world.member_clusters {
-            if !names.insert(c.name()) {
-                return Err(EngineError::DuplicateObject { kind: "MemberCluster", name: c.name().to_owned() });
-            }
+        let mut members: Vec<_> = world.member_clusters.iter().map(|c| (c.name(), c.metadata.labels())).collect();
+        if let Some(name) = sort_unique_by_name(&mut members, |m| m.0) {
+            return Err(EngineError::DuplicateObject { kind: "MemberCluster", name: name.to_owned() });
         }
-        let mut names = BTreeSet::new();
-        for b in &world.bindings {
-            if !names.insert((b.metadata.namespace(), b.metadata.name())) {
-                return Err(EngineError::DuplicateObject { kind: "binding", name: b.metadata.namespaced_name() });
-            }
+        let mut bindings: Vec<&Binding> =
+            world.bindings.iter().filter(|b| in_scope(&b.metadata, run.namespace, run.placement_name)).collect();
+        if let Some(name) = sort_unique_by_name(&mut bindings, |b| b.metadata.name()) {
+            return Err(EngineError::DuplicateObject { kind: "binding", name: format!("{}/{name}", run.namespace) });
         }
         let mut names = BTreeSet::new();
         for a in &world.approval_requests {
@@ -79,7 +90,7 @@ impl<'w> Hub<'w> {
                 });
             }
         }
-        Ok(Hub { world, namespace: run.namespace, placement_name: run.placement_name })
+        Ok(Hub { world, namespace: run.namespace, placement_name: run.placement_name, members, bindings })
     }
 
     pub(crate) fn placement(&self) -> Option<&'w Placement> {
@@ -99,11 +110,8 @@ impl<'w> Hub<'w> {
     }
 
     /// The placement's bindings, sorted by name as `ListBindingsFromKey` sorts them.
-    pub(crate) fn bindings(&self) -> Vec<&'w Binding> {
-        let mut v: Vec<_> =
-            self.world.bindings.iter().filter(|b| in_scope(&b.metadata, self.namespace, self.placement_name)).collect();
-        v.sort_by(|a, b| a.metadata.name().cmp(b.metadata.name()));
-        v
+    pub(crate) fn bindings(&self) -> &[&'w Binding] {
+        &self.bindings
     }
 
     /// Resource snapshots whose index label is exactly `index`.
@@ -150,10 +158,8 @@ impl<'w> Hub<'w> {
             .find(|a| a.metadata.name() == name && a.metadata.namespace() == self.namespace)
     }
 
-    /// Member cluster labels by name, in name order.
-    pub(crate) fn member_clusters(&self) -> Vec<(&'w str, &'w BTreeMap<String, String>)> {
-        let mut v: Vec<_> = self.world.member_clusters.iter().map(|c| (c.name(), c.metadata.labels())).collect();
-        v.sort_by(|a, b| a.0.cmp(b.0));
-        v
+    /// Member clusters and their labels, in name order.
+    pub(crate) fn member_clusters(&self) -> &[(&'w str, &'w BTreeMap<String, String>)] {
+        &self.members
     }
 }

@@ -11,7 +11,7 @@ use crate::gocompat;
 
 use super::failure::{Failure, UNEXP, USER};
 use super::hub::{Hub, RunRef};
-use super::plan::{self, PlannedStage, Scheduled};
+use super::plan::{self, Plan, PlannedStage, Scheduled};
 
 /// Why initialization stopped before completing.
 pub(crate) enum InitStop {
@@ -27,13 +27,13 @@ impl From<Failure> for InitStop {
     }
 }
 
-/// `initialize`: fills `status` and returns the bindings to update and to delete.
+/// `initialize`: fills `status` and returns the plan: the stages' bindings and those to delete.
 pub(crate) fn initialize<'w>(
     run: &RunRef<'_>,
     hub: &Hub<'w>,
     config: &Config,
     status: &mut UpdateRunStatus,
-) -> Result<Scheduled<'w>, InitStop> {
+) -> Result<Plan<'w>, InitStop> {
     status.apply_strategy = Some(plan::check_placement(hub)?);
 
     let policy = plan::determine_policy_snapshot(hub, run);
@@ -47,20 +47,20 @@ pub(crate) fn initialize<'w>(
     let (scheduled, count) = plan::collect_scheduled(hub, latest_policy, status.policy_observed_cluster_count)?;
     status.policy_observed_cluster_count = count;
 
-    generate_stages(run, hub, config, &scheduled, status)?;
+    let plan = generate_stages(run, hub, config, scheduled, status)?;
     record_resource_snapshot(run, hub, status)?;
     record_override_snapshots(hub, status);
-    Ok(scheduled)
+    Ok(plan)
 }
 
 /// `generateStagesByStrategy`: snapshot the strategy, compute the stages and the deletion stage.
-fn generate_stages(
+fn generate_stages<'w>(
     run: &RunRef<'_>,
-    hub: &Hub<'_>,
+    hub: &Hub<'w>,
     config: &Config,
-    scheduled: &Scheduled<'_>,
+    scheduled: Scheduled<'w>,
     status: &mut UpdateRunStatus,
-) -> Result<(), Failure> {
+) -> Result<Plan<'w>, Failure> {
     let strategy_key = run.strategy_key();
     let Some(strategy) = hub.world.strategy.as_ref() else {
         return Err(Failure::valfail(format!("{USER}referenced updateStrategy not found: `{strategy_key}`")));
@@ -73,30 +73,33 @@ fn generate_stages(
             status.update_strategy_snapshot = Some(snapshot);
             return Err(Failure::valfail(format!("{USER}{errors}")));
         }
-        match plan::plan_stages(hub, &strategy_key, &snapshot, &scheduled.selected) {
-            Ok(stages) => Ok(stage_statuses(run, config, &snapshot, &stages)),
+        match plan::plan_stages(hub, &strategy_key, &snapshot, scheduled) {
+            Ok(plan) => Ok((stage_statuses(run, config, &snapshot, &plan.stages), plan)),
             Err((failure, Some(stages))) => Err((failure, Some(stage_statuses(run, config, &snapshot, &stages)))),
             Err((failure, None)) => Err((failure, None)),
         }
     };
     status.update_strategy_snapshot = Some(snapshot);
-    match planned {
-        Ok(stages) => status.stages_status = stages,
+    let plan = match planned {
+        Ok((stages, plan)) => {
+            status.stages_status = stages;
+            plan
+        }
         Err((failure, stages)) => {
             if let Some(stages) = stages {
                 status.stages_status = stages;
             }
             return Err(failure);
         }
-    }
-    let mut deleting: Vec<&str> = scheduled.to_delete.iter().map(|b| b.spec.target_cluster.as_str()).collect();
+    };
+    let mut deleting: Vec<&str> = plan.to_delete.iter().map(|b| b.spec.target_cluster.as_str()).collect();
     deleting.sort_unstable();
     status.deletion_stage_status = Some(StageUpdatingStatus {
         stage_name: well_known::DELETE_STAGE_NAME.to_owned(),
         clusters: deleting.into_iter().map(ClusterUpdatingStatus::new).collect(),
         ..StageUpdatingStatus::default()
     });
-    Ok(())
+    Ok(plan)
 }
 
 fn stage_statuses(
@@ -116,8 +119,8 @@ fn stage_statuses(
                 extra: Default::default(),
             };
             StageUpdatingStatus {
-                stage_name: p.name.to_owned(),
-                clusters: p.clusters.iter().map(|c| ClusterUpdatingStatus::new(*c)).collect(),
+                stage_name: stage.name.clone(),
+                clusters: p.clusters.iter().map(|c| ClusterUpdatingStatus::new(c.0)).collect(),
                 before_stage_task_status: stage
                     .before_stage_tasks
                     .iter()

@@ -1,22 +1,49 @@
 //! The status transitions KubeFleet's controller writes, one function each, with its exact
 //! types, reasons and messages.
 
+use std::cell::Cell;
+
 use crate::api::well_known::{condition_types as ct, reasons};
 use crate::api::{
     ClusterUpdatingStatus, Condition, ConditionStatus, StageTaskStatus, StageUpdatingStatus, Time, UpdateRunStatus,
     set_condition,
 };
 
-/// Sets conditions stamped with one `now` and one run generation.
-#[derive(Clone, Copy)]
+/// Sets conditions stamped with one `now` and one run generation, and remembers whether any
+/// write changed the status (so an unchanged status is not written back).
 pub(crate) struct Marker {
     pub(crate) now: Time,
     pub(crate) generation: i64,
+    changed: Cell<bool>,
 }
 
 impl Marker {
+    pub(crate) fn new(now: Time, generation: i64) -> Marker {
+        Marker { now, generation, changed: Cell::new(false) }
+    }
+
+    /// Whether anything was changed through this marker (or reported with [`Marker::changed`]).
+    pub(crate) fn has_changed(&self) -> bool {
+        self.changed.get()
+    }
+
+    /// Records a change made outside the marker.
+    pub(crate) fn changed(&self, changed: bool) {
+        if changed {
+            self.changed.set(true);
+        }
+    }
+
     fn set(&self, conds: &mut Vec<Condition>, type_: &str, status: ConditionStatus, reason: &str, message: &str) {
-        set_condition(conds, Condition::new(type_, status, self.generation, reason, message), self.now);
+        let changed = set_condition(conds, Condition::new(type_, status, self.generation, reason, message), self.now);
+        self.changed(changed);
+    }
+
+    fn set_time(&self, field: &mut Option<Time>) {
+        if field.is_none() {
+            *field = Some(self.now);
+            self.changed.set(true);
+        }
     }
 
     // ----- run -----
@@ -129,7 +156,7 @@ impl Marker {
     // ----- stage -----
 
     pub(crate) fn stage_started(&self, stage: &mut StageUpdatingStatus) {
-        stage.start_time.get_or_insert(self.now);
+        self.set_time(&mut stage.start_time);
         self.set(
             &mut stage.conditions,
             ct::PROGRESSING,
@@ -150,7 +177,7 @@ impl Marker {
     }
 
     pub(crate) fn stage_succeeded(&self, stage: &mut StageUpdatingStatus) {
-        stage.end_time.get_or_insert(self.now);
+        self.set_time(&mut stage.end_time);
         self.set(
             &mut stage.conditions,
             ct::PROGRESSING,
@@ -168,8 +195,8 @@ impl Marker {
     }
 
     pub(crate) fn stage_skipped(&self, stage: &mut StageUpdatingStatus) {
-        stage.start_time.get_or_insert(self.now);
-        stage.end_time.get_or_insert(self.now);
+        self.set_time(&mut stage.start_time);
+        self.set_time(&mut stage.end_time);
         let message = "Stage skipped because it has no clusters";
         let reason = reasons::STAGE_UPDATING_SKIPPED_NO_CLUSTERS;
         self.set(&mut stage.conditions, ct::PROGRESSING, ConditionStatus::False, reason, message);
@@ -177,7 +204,7 @@ impl Marker {
     }
 
     pub(crate) fn stage_failed(&self, stage: &mut StageUpdatingStatus, message: &str) {
-        stage.end_time.get_or_insert(self.now);
+        self.set_time(&mut stage.end_time);
         self.set(
             &mut stage.conditions,
             ct::PROGRESSING,

@@ -10,6 +10,7 @@
 mod execute;
 mod failure;
 mod hub;
+mod index;
 mod init;
 mod marks;
 mod plan;
@@ -18,7 +19,8 @@ mod validation;
 use crate::action::{Action, ObjectRef};
 use crate::api::well_known::{self, condition_types as ct};
 use crate::api::{
-    StageUpdatingStatus, State, Time, UpdateRunObject, UpdateRunStatus, is_condition_false, is_condition_true,
+    ObjectMeta, Scope, State, Time, UpdateRunObject, UpdateRunSpec, UpdateRunStatus, is_condition_false,
+    is_condition_true,
 };
 use crate::config::Config;
 use crate::wake::{Wake, WakeReason};
@@ -31,13 +33,24 @@ use init::InitStop;
 use marks::Marker;
 use validation::Position;
 
-/// The result of one reconcile.
+/// The result of one [`reconcile`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Outcome {
-    /// The status to persist: what KubeFleet's controller would have written, or the input
-    /// status unchanged when it would have written nothing.
+    /// The status after this reconcile: what KubeFleet's controller would have written, or the
+    /// input status unchanged when it would have written nothing.
     pub status: UpdateRunStatus,
-    /// Whether `status` differs from the input status (skip the write when it does not).
+    /// Whether `status` must be written (it changed, and KubeFleet would write it).
+    pub status_changed: bool,
+    /// The side effects to perform, in order, before persisting the status.
+    pub actions: Vec<Action>,
+    /// When to call again, and why.
+    pub wake: Wake,
+}
+
+/// The result of one [`reconcile_in_place`]: an [`Outcome`] whose status is in the run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InPlaceOutcome {
+    /// Whether the run's status must be written (it changed, and KubeFleet would write it).
     pub status_changed: bool,
     /// The side effects to perform, in order, before persisting the status.
     pub actions: Vec<Action>,
@@ -79,15 +92,49 @@ pub enum EngineError {
 ///
 /// Pure: no clock, no randomness, no I/O; the same input gives the same output, byte for byte.
 /// Idempotent: calling again with the same world yields the same status and only the actions
-/// still needed.
+/// still needed. This copies the run's status; [`reconcile_in_place`] is the same without the
+/// copy, for large fleets.
 pub fn reconcile<R: UpdateRunObject + ?Sized>(
     run: &R,
     world: &World,
     now: Time,
     config: &Config,
 ) -> Result<Outcome, EngineError> {
-    let meta = run.metadata();
-    let spec = run.spec();
+    let mut status = run.status().cloned().unwrap_or_default();
+    let step = reconcile_status(run.metadata(), run.spec(), R::SCOPE, R::KIND, &mut status, world, now, config)?;
+    let status = if step.status_changed { status } else { run.status().cloned().unwrap_or_default() };
+    Ok(Outcome { status, status_changed: step.status_changed, actions: step.actions, wake: step.wake })
+}
+
+/// [`reconcile`] without copying the status: the run's status is updated in place.
+///
+/// When [`InPlaceOutcome::status_changed`] is false there is nothing to write; the in-memory status may
+/// still carry the normalizations KubeFleet applies on every reconcile (condition generations
+/// rewritten to the run's, Approval wait times stripped), which the next write persists anyway.
+/// If applying an action fails, do not persist the status; read the run again.
+pub fn reconcile_in_place<R: UpdateRunObject + ?Sized>(
+    run: &mut R,
+    world: &World,
+    now: Time,
+    config: &Config,
+) -> Result<InPlaceOutcome, EngineError> {
+    let (metadata, spec, status) = run.parts_mut();
+    let status = status.get_or_insert_with(UpdateRunStatus::default);
+    reconcile_status(metadata, spec, R::SCOPE, R::KIND, status, world, now, config)
+}
+
+/// The engine proper: KubeFleet's `Reconcile` on a borrowed status.
+#[allow(clippy::too_many_arguments)]
+fn reconcile_status(
+    meta: &ObjectMeta,
+    spec: &UpdateRunSpec,
+    scope: Scope,
+    kind: &'static str,
+    status: &mut UpdateRunStatus,
+    world: &World,
+    now: Time,
+    config: &Config,
+) -> Result<InPlaceOutcome, EngineError> {
     let run_ref = RunRef {
         name: meta.name(),
         namespace: meta.namespace(),
@@ -95,124 +142,133 @@ pub fn reconcile<R: UpdateRunObject + ?Sized>(
         placement_name: &spec.placement_name,
         strategy_name: &spec.staged_update_strategy_name,
         resource_snapshot_index: spec.resource_snapshot_index(),
-        scope: R::SCOPE,
+        scope,
     };
     let hub = Hub::new(world, &run_ref)?;
-    let original = run.status().cloned().unwrap_or_default();
-    let run_object = ObjectRef::new(R::KIND, run_ref.namespace, run_ref.name);
+    let run_object = ObjectRef::new(kind, run_ref.namespace, run_ref.name);
     let mut actions = Vec::new();
+    let mark = Marker::new(now, run_ref.generation);
+    // What to return when KubeFleet would not write the status.
+    let unwritten = |actions, wake| Ok(InPlaceOutcome { status_changed: false, actions, wake });
+    // What to return when it would.
+    let written =
+        |actions, wake, mark: &Marker| Ok(InPlaceOutcome { status_changed: mark.has_changed(), actions, wake });
 
     if meta.is_deleting() {
         actions.push(Action::DeleteApprovalRequests {
-            kind: approval_kind(&run_ref).to_owned(),
+            kind: approval_kind(scope).to_owned(),
             namespace: run_ref.namespace.to_owned(),
             labels: [(well_known::TARGET_UPDATE_RUN_LABEL.to_owned(), run_ref.name.to_owned())].into(),
         });
         if meta.has_finalizer(well_known::UPDATE_RUN_FINALIZER) {
             actions.push(Action::RemoveFinalizer { run: run_object });
         }
-        return Ok(finish(&original, None, actions, Wake::never(WakeReason::Deleted)));
+        return unwritten(actions, Wake::never(WakeReason::Deleted));
     }
     if !meta.has_finalizer(well_known::UPDATE_RUN_FINALIZER) {
         actions.push(Action::AddFinalizer { run: run_object });
     }
 
-    let mut status = original.clone();
-    rewrite_generations(&mut status, run_ref.generation);
+    mark.changed(rewrite_generations(status, run_ref.generation));
     if let Some(snapshot) = status.update_strategy_snapshot.as_mut() {
-        plan::strip_approval_wait_times(snapshot);
+        mark.changed(plan::strip_approval_wait_times(snapshot));
     }
-    let mark = Marker { now, generation: run_ref.generation };
     let state = spec.state.clone().unwrap_or_else(|| config.missing_state.clone());
     let generation = run_ref.generation;
 
     // Initialize or validate: where does the run stand?
-    let (position, scheduled, mut written) = if !is_condition_true(&status.conditions, ct::INITIALIZED, generation) {
+    let (position, plan, initialized) = if !is_condition_true(&status.conditions, ct::INITIALIZED, generation) {
         if is_condition_false(&status.conditions, ct::INITIALIZED, generation) {
-            return Ok(finish(&original, None, actions, Wake::never(WakeReason::Failed)));
+            return unwritten(actions, Wake::never(WakeReason::Failed));
         }
-        match init::initialize(&run_ref, &hub, config, &mut status) {
-            Ok(scheduled) => {
-                mark.run_initialized(&mut status);
-                let written = status.clone();
-                (Position::Stage(0), scheduled, Some(written))
+        // Initialization runs once, on a small status: work on a copy so that a retriable
+        // failure leaves nothing behind, as KubeFleet's discarded in-memory object does.
+        let mut fresh = status.clone();
+        match init::initialize(&run_ref, &hub, config, &mut fresh) {
+            Ok(plan) => {
+                mark.run_initialized(&mut fresh);
+                mark.changed(true);
+                *status = fresh;
+                (Position::Stage(0), plan, true)
             }
             Err(InitStop::Failure(Failure::Abort(msg))) => {
-                mark.run_initialize_failed(&mut status, &msg);
-                return Ok(finish(&original, Some(status), actions, Wake::never(WakeReason::Failed)));
+                mark.run_initialize_failed(&mut fresh, &msg);
+                mark.changed(true);
+                *status = fresh;
+                return written(actions, Wake::never(WakeReason::Failed), &mark);
             }
             Err(InitStop::Failure(Failure::Retry(error))) => {
-                return Ok(finish(&original, None, actions, retry_wake(config, error)));
+                return unwritten(actions, retry_wake(config, error));
             }
             Err(InitStop::NeedSnapshot(action)) => {
                 actions.push(*action);
                 let wake = Wake::on_change(Some(config.cluster_updating_interval), WakeReason::SnapshotRequested);
-                return Ok(finish(&original, None, actions, wake));
+                return unwritten(actions, wake);
             }
         }
     } else {
         if is_condition_true(&status.conditions, ct::SUCCEEDED, generation) {
-            return Ok(finish(&original, None, actions, Wake::never(WakeReason::Succeeded)));
+            return unwritten(actions, Wake::never(WakeReason::Succeeded));
         }
         if is_condition_false(&status.conditions, ct::SUCCEEDED, generation) {
-            return Ok(finish(&original, None, actions, Wake::never(WakeReason::Failed)));
+            return unwritten(actions, Wake::never(WakeReason::Failed));
         }
-        match validation::validate(&run_ref, &hub, &status) {
-            Ok((position, scheduled)) => (position, scheduled, None),
+        match validation::validate(&run_ref, &hub, status) {
+            Ok((position, plan)) => (position, plan, false),
             Err(Failure::Abort(msg)) => {
-                mark.run_failed(&mut status, &msg);
-                return Ok(finish(&original, Some(status), actions, Wake::never(WakeReason::Failed)));
+                mark.run_failed(status, &msg);
+                return written(actions, Wake::never(WakeReason::Failed), &mark);
             }
             Err(Failure::Retry(error)) => {
-                return Ok(finish(&original, None, actions, retry_wake(config, error)));
+                return unwritten(actions, retry_wake(config, error));
             }
         }
     };
 
     let stage_index = match position {
         Position::Finished => {
-            mark.run_succeeded(&mut status);
-            return Ok(finish(&original, Some(status), actions, Wake::never(WakeReason::Succeeded)));
+            mark.run_succeeded(status);
+            return written(actions, Wake::never(WakeReason::Succeeded), &mark);
         }
         Position::Stage(i) => i,
     };
 
-    let mut ctx = Ctx { run: &run_ref, hub: &hub, config, mark, state: &state, actions, retry: None };
+    let mut ctx = Ctx { run: &run_ref, hub: &hub, config, mark: &mark, state: &state, actions, retry: None };
     let end = match &state {
         State::Initialize => {
+            // Initialization wrote the status; a run merely waiting writes nothing.
             let wake = Wake::never(WakeReason::AwaitingRunState);
-            return Ok(finish(&original, written, ctx.actions, wake));
+            return if initialized { written(ctx.actions, wake, &mark) } else { unwritten(ctx.actions, wake) };
         }
-        State::Run => ctx.execute(&mut status, stage_index, &scheduled),
-        State::Stop => ctx.stop(&mut status, stage_index, &scheduled),
+        State::Run => ctx.execute(status, stage_index, &plan),
+        State::Stop => ctx.stop(status, stage_index, &plan),
         State::Unknown(other) => {
             let msg = format!("{UNEXP}found unsupported updateRun state: {other}");
-            mark.run_failed(&mut status, &msg);
-            return Ok(finish(&original, Some(status), ctx.actions, Wake::never(WakeReason::Failed)));
+            mark.run_failed(status, &msg);
+            return written(ctx.actions, Wake::never(WakeReason::Failed), &mark);
         }
     };
     let actions = ctx.actions;
     let wake = match end {
         StepEnd::Finished if state == State::Stop => {
-            mark.run_stopped(&mut status);
+            mark.run_stopped(status);
             Wake::never(WakeReason::Stopped)
         }
         StepEnd::Finished => {
-            mark.run_succeeded(&mut status);
+            mark.run_succeeded(status);
             Wake::never(WakeReason::Succeeded)
         }
         StepEnd::Abort(msg) => {
-            mark.run_failed(&mut status, &msg);
+            mark.run_failed(status, &msg);
             Wake::never(WakeReason::Failed)
         }
         StepEnd::Continue { wake } => wake,
     };
-    written = Some(status);
-    Ok(finish(&original, written, actions, wake))
+    written(actions, wake, &mark)
 }
 
-fn approval_kind(run: &RunRef<'_>) -> &'static str {
-    match run.scope {
+fn approval_kind(scope: Scope) -> &'static str {
+    match scope {
         crate::api::Scope::Cluster => crate::api::ClusterApprovalRequest::KIND,
         crate::api::Scope::Namespaced => crate::api::ApprovalRequest::KIND,
     }
@@ -222,31 +278,24 @@ fn retry_wake(config: &Config, error: String) -> Wake {
     Wake::on_change(Some(config.cluster_updating_interval), WakeReason::Retry { error })
 }
 
-fn finish(original: &UpdateRunStatus, written: Option<UpdateRunStatus>, actions: Vec<Action>, wake: Wake) -> Outcome {
-    let status = written.unwrap_or_else(|| original.clone());
-    Outcome { status_changed: status != *original, status, actions, wake }
-}
-
-/// `updateAllStatusConditionsGeneration`.
-fn rewrite_generations(status: &mut UpdateRunStatus, generation: i64) {
-    fn stage(s: &mut StageUpdatingStatus, generation: i64) {
+/// `updateAllStatusConditionsGeneration`; returns whether any generation changed.
+fn rewrite_generations(status: &mut UpdateRunStatus, generation: i64) -> bool {
+    let mut changed = false;
+    let mut rewrite = |c: &mut crate::api::Condition| {
+        changed |= c.observed_generation != generation;
+        c.observed_generation = generation;
+    };
+    let stages = status.stages_status.iter_mut().chain(status.deletion_stage_status.as_mut());
+    for c in status.conditions.iter_mut() {
+        rewrite(c);
+    }
+    for s in stages {
         let tasks = s.before_stage_task_status.iter_mut().chain(s.after_stage_task_status.iter_mut());
-        let conditions = s
-            .conditions
+        s.conditions
             .iter_mut()
             .chain(tasks.flat_map(|t| t.conditions.iter_mut()))
-            .chain(s.clusters.iter_mut().flat_map(|c| c.conditions.iter_mut()));
-        for c in conditions {
-            c.observed_generation = generation;
-        }
+            .chain(s.clusters.iter_mut().flat_map(|c| c.conditions.iter_mut()))
+            .for_each(&mut rewrite);
     }
-    for c in &mut status.conditions {
-        c.observed_generation = generation;
-    }
-    for s in &mut status.stages_status {
-        stage(s, generation);
-    }
-    if let Some(s) = status.deletion_stage_status.as_mut() {
-        stage(s, generation);
-    }
+    changed
 }

@@ -1,7 +1,7 @@
 //! The checks and computations initialization and validation share: the placement, the policy
 //! snapshot, the bindings, and the stages computed from a strategy against today's clusters.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use crate::api::well_known::{NUMBER_OF_CLUSTERS_ANNOTATION, POLICY_INDEX_LABEL, condition_types as ct};
 use crate::api::{
@@ -12,6 +12,7 @@ use crate::gocompat;
 
 use super::failure::{Failure, UNEXP, USER, VALFAIL};
 use super::hub::{Hub, RunRef};
+use super::index::{Candidate, ClusterIndex, FnvMap};
 
 /// `validatePlacement`: the placement exists and rolls out externally; returns its apply
 /// strategy after defaulting.
@@ -119,7 +120,7 @@ pub(crate) fn collect_scheduled<'w>(
 ) -> Result<(Scheduled<'w>, i64), Failure> {
     let latest_name = latest.metadata.name();
     let mut scheduled = Scheduled { selected: Vec::new(), to_delete: Vec::new() };
-    for binding in hub.bindings() {
+    for &binding in hub.bindings() {
         let unscheduled = binding.spec.state == BindingState::Unscheduled;
         if binding.spec.scheduling_policy_snapshot_name == latest_name {
             if unscheduled { scheduled.to_delete.push(binding) } else { scheduled.selected.push(binding) }
@@ -153,10 +154,16 @@ pub(crate) fn collect_scheduled<'w>(
     }
 }
 
-/// One stage's clusters, in update order.
+/// One stage's clusters in update order, each with its binding (the stage's name is the
+/// strategy's stage name at the same index).
 pub(crate) struct PlannedStage<'a> {
-    pub(crate) name: &'a str,
-    pub(crate) clusters: Vec<&'a str>,
+    pub(crate) clusters: Vec<(&'a str, &'a Binding)>,
+}
+
+/// The stages planned for the run, and the bindings to delete after them.
+pub(crate) struct Plan<'w> {
+    pub(crate) stages: Vec<PlannedStage<'w>>,
+    pub(crate) to_delete: Vec<&'w Binding>,
 }
 
 /// `computeRunStageStatus`: groups the selected clusters into the strategy's stages, in update
@@ -165,14 +172,23 @@ pub(crate) struct PlannedStage<'a> {
 pub(crate) fn plan_stages<'a>(
     hub: &Hub<'a>,
     strategy_key: &str,
-    strategy: &'a UpdateStrategySpec,
-    selected: &[&'a Binding],
-) -> Result<Vec<PlannedStage<'a>>, (Failure, Option<Vec<PlannedStage<'a>>>)> {
-    let selected_names: BTreeSet<&str> = selected.iter().map(|b| b.spec.target_cluster.as_str()).collect();
-    // Only member clusters the placement selected can join a stage; find them once.
-    let candidates: Vec<(&'a str, &'a BTreeMap<String, String>)> =
-        hub.member_clusters().into_iter().filter(|(name, _)| selected_names.contains(name)).collect();
-    let mut placed = vec![false; candidates.len()];
+    strategy: &UpdateStrategySpec,
+    scheduled: Scheduled<'a>,
+) -> Result<Plan<'a>, (Failure, Option<Vec<PlannedStage<'a>>>)> {
+    // A selected cluster's binding; with two for one cluster the last by name wins, as in
+    // KubeFleet's map.
+    let mut binding_of: FnvMap<&str, &'a Binding> = FnvMap::default();
+    for b in &scheduled.selected {
+        binding_of.insert(b.spec.target_cluster.as_str(), b);
+    }
+    // Only member clusters the placement selected can join a stage, in name order.
+    let candidates: Vec<Candidate<'a>> = hub
+        .member_clusters()
+        .iter()
+        .filter_map(|&(name, labels)| Some(Candidate { name, labels, binding: binding_of.get(name).copied()? }))
+        .collect();
+    let mut index = ClusterIndex::new(candidates);
+    let mut placed = vec![false; index.candidates.len()];
     let mut placed_count = 0usize;
     let mut stages = Vec::with_capacity(strategy.stages.len());
     for stage in &strategy.stages {
@@ -184,37 +200,36 @@ pub(crate) fn plan_stages<'a>(
             );
             (Failure::valfail(msg), None)
         })?;
-        let mut members: Vec<(&'a str, i64)> = Vec::new();
-        for (i, (name, labels)) in candidates.iter().enumerate() {
-            if !selector.matches(labels) {
-                continue;
-            }
-            if placed[i] {
-                return Err((
-                    Failure::valfail(format!("{USER}cluster `{name}` appears in more than one stages")),
-                    None,
-                ));
+        let mut members: Vec<(i64, &'a str, &'a Binding)> = Vec::new();
+        for i in index.matching(selector.requirements()) {
+            let c = &index.candidates[i as usize];
+            if placed[i as usize] {
+                let msg = format!("{USER}cluster `{}` appears in more than one stages", c.name);
+                return Err((Failure::valfail(msg), None));
             }
             let order = match &stage.sorting_label_key {
                 None => 0,
                 Some(key) => {
-                    let value = labels.get(key).map_or("", String::as_str);
+                    let value = c.labels.get(key).map_or("", String::as_str);
                     gocompat::atoi(value).map_err(|e| {
-                        let msg =
-                            format!("{USER}the sorting label `{key}:{value}` on cluster `{name}` is not valid: {e}");
+                        let msg = format!(
+                            "{USER}the sorting label `{key}:{value}` on cluster `{}` is not valid: {e}",
+                            c.name
+                        );
                         (Failure::valfail(msg), None)
                     })?
                 }
             };
-            members.push((name, order));
-            placed[i] = true;
+            members.push((order, c.name, c.binding));
+            placed[i as usize] = true;
             placed_count += 1;
         }
-        members.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(b.0)));
-        stages.push(PlannedStage { name: &stage.name, clusters: members.into_iter().map(|(n, _)| n).collect() });
+        members.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
+        stages.push(PlannedStage { clusters: members.into_iter().map(|(_, n, b)| (n, b)).collect() });
     }
-    if placed_count != selected_names.len() {
-        let placed_names: BTreeSet<&str> = stages.iter().flat_map(|s| s.clusters.iter().copied()).collect();
+    if placed_count != binding_of.len() {
+        let placed_names: BTreeSet<&str> = stages.iter().flat_map(|s| s.clusters.iter().map(|c| c.0)).collect();
+        let selected_names: BTreeSet<&str> = binding_of.keys().copied().collect();
         let missing: Vec<&str> = selected_names.difference(&placed_names).copied().collect();
         let msg = format!(
             "{VALFAIL}{USER}some clusters are not placed in any stage, total {}, showing up to 10: {}",
@@ -223,7 +238,7 @@ pub(crate) fn plan_stages<'a>(
         );
         return Err((Failure::Abort(msg), Some(stages)));
     }
-    Ok(stages)
+    Ok(Plan { stages, to_delete: scheduled.to_delete })
 }
 
 fn check_tasks(strategy_key: &str, stage: &StageConfig) -> Result<(), Failure> {
@@ -277,13 +292,17 @@ fn validate_after_stage_tasks(tasks: &[StageTask]) -> Result<(), String> {
     Ok(())
 }
 
-/// `removeWaitTimeFromUpdateRunStatus` on a spec: Approval tasks carry no wait time.
-pub(crate) fn strip_approval_wait_times(spec: &mut UpdateStrategySpec) {
+/// `removeWaitTimeFromUpdateRunStatus` on a spec: Approval tasks carry no wait time. Returns
+/// whether any was removed.
+pub(crate) fn strip_approval_wait_times(spec: &mut UpdateStrategySpec) -> bool {
+    let mut changed = false;
     for stage in &mut spec.stages {
         for task in stage.before_stage_tasks.iter_mut().chain(stage.after_stage_tasks.iter_mut()) {
-            if task.type_ == StageTaskType::Approval {
+            if task.type_ == StageTaskType::Approval && task.wait_time.is_some() {
                 task.wait_time = None;
+                changed = true;
             }
         }
     }
+    changed
 }

@@ -11,7 +11,7 @@ use crate::api::{
 
 use super::failure::{ABORT, Failure, UNEXP, USER};
 use super::hub::{Hub, RunRef};
-use super::plan::{self, PlannedStage, Scheduled};
+use super::plan::{self, Plan, PlannedStage};
 
 /// Where the run stands: the stage to work on, or done.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,12 +26,12 @@ fn unexpected(msg: String) -> Failure {
     Failure::abort(format!("{ABORT}{UNEXP}{msg}"))
 }
 
-/// `validate`: returns where the run stands and the bindings.
+/// `validate`: returns where the run stands and the plan.
 pub(crate) fn validate<'w>(
     run: &RunRef<'_>,
     hub: &Hub<'w>,
     status: &UpdateRunStatus,
-) -> Result<(Position, Scheduled<'w>), Failure> {
+) -> Result<(Position, Plan<'w>), Failure> {
     let latest_apply = plan::check_placement(hub)?;
     if status.apply_strategy.as_ref() != Some(&latest_apply) {
         return Err(Failure::abort(format!(
@@ -57,27 +57,27 @@ pub(crate) fn validate<'w>(
         )));
     }
     let (scheduled, _) = plan::collect_scheduled(hub, latest_policy, count)?;
-    let position = validate_stages(run, hub, status, &scheduled)?;
-    Ok((position, scheduled))
+    validate_stages(run, hub, status, scheduled)
 }
 
 /// `validateStagesStatus`.
-fn validate_stages(
+fn validate_stages<'w>(
     run: &RunRef<'_>,
-    hub: &Hub<'_>,
+    hub: &Hub<'w>,
     status: &UpdateRunStatus,
-    scheduled: &Scheduled<'_>,
-) -> Result<Position, Failure> {
+    scheduled: plan::Scheduled<'w>,
+) -> Result<(Position, Plan<'w>), Failure> {
     let Some(snapshot) = status.update_strategy_snapshot.as_ref() else {
         return Err(unexpected("the updateRun has nil updateStrategySnapshot".to_owned()));
     };
-    let planned = plan::plan_stages(hub, &run.strategy_key(), snapshot, &scheduled.selected).map_err(|(f, _)| f)?;
+    let plan = plan::plan_stages(hub, &run.strategy_key(), snapshot, scheduled).map_err(|(f, _)| f)?;
     // An empty list is stored as absent, which KubeFleet reads back as nil.
     if status.stages_status.is_empty() {
         return Err(unexpected("the updateRun has nil stagesStatus".to_owned()));
     }
-    let (updating, last_finished) = validate_update_stages(run, status, &planned)?;
-    validate_delete_stage(run, status, updating, last_finished, scheduled)
+    let (updating, last_finished) = validate_update_stages(run, status, &plan.stages)?;
+    let position = validate_delete_stage(run, status, updating, last_finished, &plan)?;
+    Ok((position, plan))
 }
 
 /// `validateUpdateStagesStatus` and `validateClusterUpdatingStatus`: recorded stages match
@@ -100,10 +100,11 @@ fn validate_update_stages(
     let mut updating: Option<usize> = None;
     let mut last_finished: Option<usize> = None;
     for (i, (stage, new)) in existing.iter().zip(planned).enumerate() {
-        if stage.stage_name != new.name {
+        let new_name = strategy_stages.get(i).map_or("", |s| s.name.as_str());
+        if stage.stage_name != new_name {
             return Err(Failure::abort(format!(
-                "{ABORT}index `{i}` stage name in the updateRun has changed, new: {}, existing: {}",
-                new.name, stage.stage_name
+                "{ABORT}index `{i}` stage name in the updateRun has changed, new: {new_name}, existing: {}",
+                stage.stage_name
             )));
         }
         if stage.clusters.len() != new.clusters.len() {
@@ -113,7 +114,7 @@ fn validate_update_stages(
                 stage.clusters.len()
             )));
         }
-        for (j, (c, n)) in stage.clusters.iter().zip(&new.clusters).enumerate() {
+        for (j, (c, (n, _))) in stage.clusters.iter().zip(&new.clusters).enumerate() {
             if c.cluster_name != *n {
                 return Err(Failure::abort(format!(
                     "{ABORT}the `{j}` cluster in the `{i}` stage has changed, new: {n}, existing: {}",
@@ -196,7 +197,7 @@ fn validate_delete_stage(
     status: &UpdateRunStatus,
     updating: Option<usize>,
     last_finished: Option<usize>,
-    scheduled: &Scheduled<'_>,
+    scheduled: &Plan<'_>,
 ) -> Result<Position, Failure> {
     let Some(delete_stage) = status.deletion_stage_status.as_ref() else {
         return Err(unexpected("the updateRun has nil deletionStageStatus".to_owned()));

@@ -1,0 +1,168 @@
+//! The selected member clusters of one reconcile, indexed for stage planning.
+//!
+//! Planning recomputes every stage's clusters on every reconcile (that is how KubeFleet detects
+//! a relabelled cluster). With 31 stages over 10,000 clusters, evaluating each selector on each
+//! cluster's label map would dominate a step; instead each label key a selector mentions becomes
+//! a column of interned values with posting lists, so an `env=prod` stage visits only the
+//! clusters labelled `env=prod`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+
+use crate::api::{Binding, Requirement, RequirementOperator};
+
+/// FNV-1a: a small, fast hash for short keys. Only lookups use it; no iteration order of a
+/// hashed map ever reaches the engine's output.
+#[derive(Default)]
+pub(crate) struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub(crate) type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+
+/// A selected member cluster: its name, labels and binding.
+pub(crate) struct Candidate<'w> {
+    pub(crate) name: &'w str,
+    pub(crate) labels: &'w BTreeMap<String, String>,
+    pub(crate) binding: &'w Binding,
+}
+
+/// One label key across all candidates: an interned value per candidate (0 = absent) and, per
+/// value, the candidates holding it in name order.
+struct Column<'w> {
+    ids: Vec<u32>,
+    values: Vec<&'w str>,
+    postings: Vec<Vec<u32>>,
+}
+
+/// The candidates in name order, with columns built on demand.
+pub(crate) struct ClusterIndex<'w> {
+    pub(crate) candidates: Vec<Candidate<'w>>,
+    columns: BTreeMap<String, Column<'w>>,
+}
+
+impl<'w> ClusterIndex<'w> {
+    pub(crate) fn new(candidates: Vec<Candidate<'w>>) -> Self {
+        ClusterIndex { candidates, columns: BTreeMap::new() }
+    }
+
+    fn column(&mut self, key: &str) -> &Column<'w> {
+        if !self.columns.contains_key(key) {
+            let mut dict: FnvMap<&'w str, u32> = FnvMap::default();
+            let mut values = vec![""];
+            let mut postings = vec![Vec::new()];
+            let mut ids = Vec::with_capacity(self.candidates.len());
+            for (i, c) in self.candidates.iter().enumerate() {
+                let id = match c.labels.get(key) {
+                    None => 0,
+                    Some(v) => *dict.entry(v.as_str()).or_insert_with(|| {
+                        values.push(v.as_str());
+                        postings.push(Vec::new());
+                        (values.len() - 1) as u32
+                    }),
+                };
+                postings[id as usize].push(i as u32);
+                ids.push(id);
+            }
+            self.columns.insert(key.to_owned(), Column { ids, values, postings });
+        }
+        &self.columns[key]
+    }
+
+    /// The candidates (indices, ascending) that satisfy every requirement; `None` requirements
+    /// is a nil selector, which matches nothing.
+    pub(crate) fn matching(&mut self, requirements: Option<&[Requirement]>) -> Vec<u32> {
+        let Some(reqs) = requirements else { return Vec::new() };
+        // Per requirement, which interned values it accepts (index 0: the label is absent).
+        let accepted: Vec<(String, Vec<bool>)> = reqs
+            .iter()
+            .map(|r| {
+                let col = self.column(r.key());
+                let ok =
+                    col.values.iter().enumerate().map(|(id, v)| r.matches_value((id != 0).then_some(*v))).collect();
+                (r.key().to_owned(), ok)
+            })
+            .collect();
+        // Start from the smallest set an equality or `in` requirement allows.
+        let mut seed: Option<Vec<u32>> = None;
+        for (r, (key, ok)) in reqs.iter().zip(&accepted) {
+            if !matches!(r.operator(), RequirementOperator::Equals | RequirementOperator::In) {
+                continue;
+            }
+            let col = &self.columns[key];
+            let size: usize = ok.iter().zip(&col.postings).filter(|(a, _)| **a).map(|(_, p)| p.len()).sum();
+            if seed.as_ref().is_none_or(|s| size < s.len()) {
+                let mut s: Vec<u32> =
+                    ok.iter().zip(&col.postings).filter(|(a, _)| **a).flat_map(|(_, p)| p.iter().copied()).collect();
+                s.sort_unstable();
+                seed = Some(s);
+            }
+        }
+        let all = || (0..self.candidates.len() as u32).collect::<Vec<_>>();
+        let mut result = seed.unwrap_or_else(all);
+        for (key, ok) in &accepted {
+            let ids = &self.columns[key].ids;
+            result.retain(|&i| ok[ids[i as usize] as usize]);
+        }
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{LabelSelector, compile};
+
+    fn binding() -> Binding {
+        serde_json::from_value(serde_json::json!({"spec": {"state": "Scheduled"}})).unwrap()
+    }
+
+    #[test]
+    fn matching_agrees_with_the_selector() {
+        let b = binding();
+        let label_sets: Vec<BTreeMap<String, String>> = (0..40)
+            .map(|i| {
+                let mut m = BTreeMap::new();
+                if i % 3 != 0 {
+                    m.insert("env".to_owned(), ["dev", "prod", "test"][i % 3].to_owned());
+                }
+                if i % 4 == 0 {
+                    m.insert("zone".to_owned(), format!("z{}", i % 8));
+                }
+                m
+            })
+            .collect();
+        let names: Vec<String> = (0..40).map(|i| format!("c{i:02}")).collect();
+        let candidates =
+            names.iter().zip(&label_sets).map(|(n, l)| Candidate { name: n, labels: l, binding: &b }).collect();
+        let mut index = ClusterIndex::new(candidates);
+        for selector in [
+            r#"{}"#,
+            r#"{"matchLabels": {"env": "prod"}}"#,
+            r#"{"matchLabels": {"env": "prod", "zone": "z4"}}"#,
+            r#"{"matchExpressions": [{"key": "env", "operator": "In", "values": ["dev", "test"]}]}"#,
+            r#"{"matchExpressions": [{"key": "env", "operator": "NotIn", "values": ["dev"]}]}"#,
+            r#"{"matchExpressions": [{"key": "zone", "operator": "Exists"}, {"key": "env", "operator": "DoesNotExist"}]}"#,
+            r#"{"matchLabels": {"missing": "x"}}"#,
+        ] {
+            let s: LabelSelector = serde_json::from_str(selector).unwrap();
+            let compiled = compile(Some(&s)).unwrap();
+            let expected: Vec<u32> = (0..40u32).filter(|&i| compiled.matches(&label_sets[i as usize])).collect();
+            assert_eq!(index.matching(compiled.requirements()), expected, "{selector}");
+        }
+        assert!(index.matching(None).is_empty());
+    }
+}
