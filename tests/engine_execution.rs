@@ -224,6 +224,9 @@ fn an_up_to_date_binding_succeeds_and_starts_in_one_pass_and_takes_a_slot() {
     assert!(cluster_conds(&d, "c2").is_empty());
     assert_eq!(stage_conds(&d, "s"), conds![want::stage_started()]);
     assert_eq!(updating(&out), Vec::<String>::new());
+    // Nothing on the hub will change, but c2 can start now: the wake says so (KubeFleet would
+    // find out at its next 15 s poll).
+    assert_eq!(out.wake.at, Some(t(0)));
 
     d.step(t(15));
     assert_eq!(cluster_conds(&d, "c2"), conds![want::cluster_succeeded(), want::cluster_started()]);
