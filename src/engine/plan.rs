@@ -177,7 +177,8 @@ pub(crate) fn plan_stages<'a>(
 ) -> Result<Plan<'a>, (Failure, Option<Vec<PlannedStage<'a>>>)> {
     // A selected cluster's binding; with two for one cluster the last by name wins, as in
     // KubeFleet's map.
-    let mut binding_of: FnvMap<&str, &'a Binding> = FnvMap::default();
+    let mut binding_of: FnvMap<&str, &'a Binding> =
+        FnvMap::with_capacity_and_hasher(scheduled.selected.len(), Default::default());
     for b in &scheduled.selected {
         binding_of.insert(b.spec.target_cluster.as_str(), b);
     }
@@ -224,7 +225,9 @@ pub(crate) fn plan_stages<'a>(
             placed[i as usize] = true;
             placed_count += 1;
         }
-        members.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
+        // KubeFleet sorts by (label as an integer, name). The candidates arrive in name order, so a
+        // stable sort on the integer alone gives the same order without comparing names.
+        members.sort_by_key(|m| m.0);
         stages.push(PlannedStage { clusters: members.into_iter().map(|(_, n, b)| (n, b)).collect() });
     }
     if placed_count != binding_of.len() {
