@@ -90,9 +90,10 @@ pub enum Action {
     },
     /// Set the binding's `RolloutStarted` condition (a status update). `observedGeneration` must
     /// be the binding's generation **at the time of the write** — after a preceding
-    /// [`Action::UpdateBinding`], the bumped one — which only the caller knows; the engine leaves
-    /// it 0. `lastTransitionTime` is set; KubeFleet removes the old condition first, so the time
-    /// always moves.
+    /// [`Action::UpdateBinding`], the bumped one. The engine fills in the generation it expects
+    /// (the observed one, plus one after its own spec write); a caller that knows the generation
+    /// the API server returned writes that one instead. `lastTransitionTime` is set; KubeFleet
+    /// removes the old condition first, so the time always moves.
     MarkBindingRolloutStarted {
         /// The binding.
         binding: ObjectRef,

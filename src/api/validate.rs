@@ -3,6 +3,10 @@
 //! The API server rejects these objects; a tool that handles manifests (a CI check, the
 //! simulator, a controller's admission webhook) can reject them the same way, with a typed error
 //! that names the object, the field and the offending value.
+//!
+//! One CRD rule is not checked: the `waitTime` pattern, which allows only `h`, `m` and `s` units
+//! (`1ms` is rejected by the API server). A parsed [`Duration`](super::Duration) no longer knows
+//! how it was spelled; KubeFleet's controller, which reads Go durations, accepts any unit.
 
 use std::collections::BTreeSet;
 use std::fmt;
