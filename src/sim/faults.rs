@@ -1,15 +1,21 @@
-//! Faults injected at the [`Fleet`] boundary, and the fleet wrapper that injects them.
+//! Faults injected at the [`Fleet`] boundary, and the fleet wrapper that injects them: planned
+//! ones ([`FaultPlan`]) and seeded random ones ([`RandomFaults`]).
 
 use std::future::Future;
 
+use serde::{Deserialize, Serialize};
+
 use crate::action::{Action, ObjectRef};
+use crate::api::{Duration, Time};
 use crate::driver::{Applied, Fleet, FleetError, Observation, UpdateRun};
 
+use super::clock::SplitMix64;
 use super::hub::Hub;
 
 /// A fault injected at the [`Fleet`] boundary, to show that every failure leaves a run
-/// recoverable.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// recoverable. Serialized in kebab-case (`fail-action`), as [`RandomFaults::kinds`] lists them.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Fault {
     /// An action fails (`FleetError::Other`) without being carried out.
@@ -24,6 +30,160 @@ pub enum Fault {
     /// The reconcile observes the hub as it was at the run's previous reconcile (a lagging
     /// informer cache).
     StaleObservation,
+    /// An action is acknowledged but never carried out (a write lost on the way, or undone by
+    /// the hub). Unlike every other fault this one lies to the controller: the run may fail
+    /// (safely) where the hub no longer shows what its status claims.
+    LoseAction,
+    /// An action is carried out but its answer is lost: the fleet reports an error.
+    LoseResponse,
+    /// An action is delivered twice (a client retry after a lost answer); the second delivery's
+    /// answer is ignored.
+    DuplicateAction,
+    /// An action is applied after the one that follows it (or after the reconcile's last
+    /// action), and reported as carried out at once.
+    ReorderActions,
+    /// The controller restarts after the reconcile: it forgets its timers and missed watch
+    /// events and resumes [`Settings::retry_after`](super::Settings::retry_after) later from
+    /// what the hub persisted alone.
+    Restart,
+}
+
+impl Fault {
+    /// Every fault kind.
+    pub const ALL: [Fault; 10] = [
+        Fault::FailAction,
+        Fault::FailStatusWrite,
+        Fault::ConflictStatusWrite,
+        Fault::CrashBeforeStatusWrite,
+        Fault::StaleObservation,
+        Fault::LoseAction,
+        Fault::LoseResponse,
+        Fault::DuplicateAction,
+        Fault::ReorderActions,
+        Fault::Restart,
+    ];
+
+    /// The faults a [`Fleet`] that keeps its contract can show: all but [`Fault::LoseAction`]
+    /// (an acknowledged write that never happened) and [`Fault::ReorderActions`] (actions
+    /// applied out of order). Under these the engine must not only stay safe but finish.
+    pub const HONEST: [Fault; 8] = [
+        Fault::FailAction,
+        Fault::FailStatusWrite,
+        Fault::ConflictStatusWrite,
+        Fault::CrashBeforeStatusWrite,
+        Fault::StaleObservation,
+        Fault::LoseResponse,
+        Fault::DuplicateAction,
+        Fault::Restart,
+    ];
+
+    /// What the transcript says when this fault fires.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Fault::FailAction => "an action failed",
+            Fault::FailStatusWrite => "the status write failed",
+            Fault::ConflictStatusWrite => "the status write conflicted",
+            Fault::CrashBeforeStatusWrite => "the controller crashed before writing the status",
+            Fault::StaleObservation => "stale observation",
+            Fault::LoseAction => "an action was acknowledged but lost",
+            Fault::LoseResponse => "an action was applied but its answer was lost",
+            Fault::DuplicateAction => "an action was delivered twice",
+            Fault::ReorderActions => "an action was applied after the next one",
+            Fault::Restart => "the controller restarted",
+        }
+    }
+}
+
+/// Seeded random faults: at every reconcile, with probability `perMille`/1000, one fault drawn
+/// from `kinds` hits it; `clockJitter` moves the engine's `now` ahead of the hub's clock by a
+/// seeded amount that never makes it go backwards. The same seed gives the same faults on every
+/// machine (a SplitMix64 generator; nothing else in the simulator is random).
+///
+/// ```yaml
+/// settings:
+///   faults: {seed: 42, perMille: 200, kinds: [fail-action, stale-observation, restart], max: 5, clockJitter: 3s}
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RandomFaults {
+    /// The seed.
+    pub seed: u64,
+    /// The chance, per reconcile, that a fault is injected, in thousandths (default 100).
+    #[serde(default = "default_per_mille")]
+    pub per_mille: u16,
+    /// The faults to draw from (default: [`Fault::HONEST`]).
+    #[serde(default = "default_kinds")]
+    pub kinds: Vec<Fault>,
+    /// At most this many faults in the whole simulation (default: no limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<u32>,
+    /// The most the engine's `now` runs ahead of the hub's clock (default: none). Per run and
+    /// across runs the controller's clock never goes backwards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_jitter: Option<Duration>,
+}
+
+fn default_per_mille() -> u16 {
+    100
+}
+
+fn default_kinds() -> Vec<Fault> {
+    Fault::HONEST.to_vec()
+}
+
+impl RandomFaults {
+    /// `per_mille` chances of any honest fault, seeded with `seed`, no limit, no jitter.
+    pub fn new(seed: u64, per_mille: u16) -> RandomFaults {
+        RandomFaults { seed, per_mille, kinds: default_kinds(), max: None, clock_jitter: None }
+    }
+}
+
+/// A random fault drawn for one reconcile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Drawn {
+    pub(crate) fault: Fault,
+    /// The index of the action it hits (action faults).
+    pub(crate) action: usize,
+}
+
+/// The random fault source of a simulation.
+#[derive(Clone, Debug)]
+pub(crate) struct Chaos {
+    pub(crate) config: RandomFaults,
+    rng: SplitMix64,
+    pub(crate) fired: u32,
+    /// The controller's clock: never goes backwards.
+    clock: Option<Time>,
+}
+
+impl Chaos {
+    pub(crate) fn new(config: RandomFaults) -> Chaos {
+        let rng = SplitMix64::new(config.seed);
+        Chaos { config, rng, fired: 0, clock: None }
+    }
+
+    /// The fault for the next reconcile, if one is drawn.
+    pub(crate) fn draw(&mut self) -> Option<Drawn> {
+        // Always draw the same number of values, so one decision does not shift the others.
+        let roll = self.rng.next_u64() % 1000;
+        let kind = self.rng.next_u64();
+        let action = (self.rng.next_u64() % 4) as usize;
+        let budget = self.config.max.is_none_or(|m| self.fired < m);
+        if !budget || self.config.kinds.is_empty() || roll >= u64::from(self.config.per_mille) {
+            return None;
+        }
+        let fault = self.config.kinds[(kind % self.config.kinds.len() as u64) as usize].clone();
+        Some(Drawn { fault, action })
+    }
+
+    /// The engine's `now` for a reconcile at hub time `now`.
+    pub(crate) fn now(&mut self, now: Time) -> Time {
+        let jitter = self.config.clock_jitter.map_or(0, |j| j.as_secs_ceil().max(0));
+        let ahead = if jitter > 0 { self.rng.in_range(0, jitter) } else { 0 };
+        let t = now.add_ceil(Duration::from_secs(ahead)).max(self.clock.unwrap_or(now));
+        self.clock = Some(t);
+        t
+    }
 }
 
 /// When a [`Fault`] fires, for the run it names.
@@ -70,23 +230,114 @@ pub(crate) struct ArmedFault {
 pub(crate) struct SimFleet<'a> {
     pub(crate) hub: &'a mut Hub,
     pub(crate) fault: Option<&'a mut ArmedFault>,
+    /// A random fault drawn for this reconcile.
+    pub(crate) drawn: Option<Drawn>,
     pub(crate) nth: u32,
     /// Served instead of a fresh observation.
     pub(crate) stale: Option<Observation>,
     /// The fresh observation taken, for a later stale one.
     pub(crate) fresh: Option<Observation>,
+    /// The observation the driver was served.
+    pub(crate) served: Option<Observation>,
     pub(crate) fired: Vec<Fault>,
+    /// How many actions the driver was told were carried out.
+    pub(crate) applied: usize,
+    /// Whether the status write went through.
+    pub(crate) persisted: bool,
+    /// An action held back by [`Fault::ReorderActions`], applied after the next one.
+    pub(crate) deferred: Option<Action>,
+    actions_seen: usize,
 }
 
-impl SimFleet<'_> {
+impl<'a> SimFleet<'a> {
+    pub(crate) fn new(
+        hub: &'a mut Hub,
+        fault: Option<&'a mut ArmedFault>,
+        drawn: Option<Drawn>,
+        nth: u32,
+        stale: Option<Observation>,
+    ) -> SimFleet<'a> {
+        SimFleet {
+            hub,
+            fault,
+            drawn,
+            nth,
+            stale,
+            fresh: None,
+            served: None,
+            fired: Vec::new(),
+            applied: 0,
+            persisted: false,
+            deferred: None,
+            actions_seen: 0,
+        }
+    }
+
     fn observe_now(&mut self, run: &ObjectRef) -> Result<Observation, FleetError> {
         let fresh = self.hub.observation(run).ok_or_else(|| FleetError::NotFound(run.to_string()))?;
         self.hub.begin_reconcile(run);
         self.fresh = Some(fresh.clone());
-        Ok(self.stale.take().unwrap_or(fresh))
+        let served = self.stale.take().unwrap_or(fresh);
+        self.served = Some(served.clone());
+        Ok(served)
+    }
+
+    /// Applies an action held back by [`Fault::ReorderActions`]; its outcome is lost with it.
+    pub(crate) fn flush_deferred(&mut self) {
+        if let Some(action) = self.deferred.take() {
+            let _ = self.apply_checked(&action);
+        }
     }
 
     fn apply_now(&mut self, action: &Action) -> Result<Applied, FleetError> {
+        let index = self.actions_seen;
+        self.actions_seen += 1;
+        let result = self.apply_faulty(action, index);
+        self.flush_deferred_after(index);
+        if result.is_ok() {
+            self.applied += 1;
+        }
+        result
+    }
+
+    /// A deferred action goes in right after the action that followed it.
+    fn flush_deferred_after(&mut self, index: usize) {
+        if self.drawn.as_ref().is_some_and(|d| d.fault == Fault::ReorderActions && d.action < index) {
+            self.flush_deferred();
+        }
+    }
+
+    fn apply_faulty(&mut self, action: &Action, index: usize) -> Result<Applied, FleetError> {
+        if let Some(d) = self.drawn.as_ref().filter(|d| d.action == index) {
+            let fault = d.fault.clone();
+            match fault {
+                Fault::FailAction => {
+                    self.fired.push(fault);
+                    return Err(FleetError::Other(format!("injected fault: {} failed", action.name())));
+                }
+                Fault::LoseAction => {
+                    self.fired.push(fault);
+                    return Ok(Applied::done());
+                }
+                Fault::LoseResponse => {
+                    self.fired.push(fault);
+                    let _ = self.apply_checked(action);
+                    return Err(FleetError::Other(format!("injected fault: the answer to {} was lost", action.name())));
+                }
+                Fault::DuplicateAction => {
+                    self.fired.push(fault);
+                    let first = self.apply_checked(action);
+                    let _ = self.apply_checked(action);
+                    return first;
+                }
+                Fault::ReorderActions => {
+                    self.fired.push(fault);
+                    self.deferred = Some(action.clone());
+                    return Ok(Applied::done());
+                }
+                _ => {}
+            }
+        }
         if let Some(f) = self.fault.as_deref_mut().filter(|f| f.state == FaultState::Armed) {
             let hit = match &f.plan.when {
                 FaultWhen::Reconcile(n) => *n == self.nth,
@@ -98,8 +349,10 @@ impl SimFleet<'_> {
                 return Err(FleetError::Other(format!("injected fault: {} failed", action.name())));
             }
             if hit && f.plan.fault == Fault::StaleObservation {
-                let result = self.hub.apply_action(action);
-                if result.is_ok() {
+                let result = self.apply_checked(action);
+                if result.is_ok()
+                    && let Some(f) = self.fault.as_deref_mut()
+                {
                     f.state = FaultState::StaleNext;
                 }
                 return result;
@@ -109,29 +362,64 @@ impl SimFleet<'_> {
                 f.plan.when = FaultWhen::Reconcile(self.nth);
             }
         }
+        self.apply_checked(action)
+    }
+
+    /// Carries out an action as the API server would. Adding or removing the finalizer is an
+    /// update of the run as observed, as KubeFleet's controller makes it (`client.Update`): it
+    /// conflicts when the run changed since the observation. (Were it a blind patch, the driver
+    /// would carry the patched run's new `resourceVersion` into the status write, and a status
+    /// computed from a stale observation would overwrite newer progress.)
+    fn apply_checked(&mut self, action: &Action) -> Result<Applied, FleetError> {
+        if let Action::AddFinalizer { run } | Action::RemoveFinalizer { run } = action
+            && let Some(served) = &self.served
+            && served.run.object_ref() == *run
+        {
+            let stored = self.hub.run(&run.namespace, &run.name).and_then(|r| r.metadata().resource_version.clone());
+            if stored != served.run.metadata().resource_version {
+                return Err(FleetError::Conflict(format!(
+                    "{run}: the object has been modified (resourceVersion {} is stale)",
+                    served.run.metadata().resource_version.as_deref().unwrap_or("")
+                )));
+            }
+        }
         self.hub.apply_action(action)
     }
 
     fn write_now(&mut self, run: &UpdateRun) -> Result<(), FleetError> {
+        self.flush_deferred();
         if let Some(status) = run.status() {
             self.hub.label_stages(status);
         }
+        let drawn = self.drawn.as_ref().map(|d| d.fault.clone());
+        if let Some(fault @ (Fault::FailStatusWrite | Fault::ConflictStatusWrite | Fault::CrashBeforeStatusWrite)) =
+            drawn
+        {
+            self.fired.push(fault.clone());
+            return Err(status_fault(&fault));
+        }
         if let Some(f) = self.fault.as_deref_mut().filter(|f| f.state == FaultState::Armed)
             && f.plan.when == FaultWhen::Reconcile(self.nth)
+            && matches!(
+                f.plan.fault,
+                Fault::FailStatusWrite | Fault::ConflictStatusWrite | Fault::CrashBeforeStatusWrite
+            )
         {
-            let error = match f.plan.fault {
-                Fault::FailStatusWrite => Some(FleetError::Other("injected fault: status write failed".into())),
-                Fault::ConflictStatusWrite => Some(FleetError::Conflict("injected fault: the run was modified".into())),
-                Fault::CrashBeforeStatusWrite => Some(FleetError::Other("injected fault: controller crashed".into())),
-                _ => None,
-            };
-            if let Some(error) = error {
-                f.state = FaultState::Done;
-                self.fired.push(f.plan.fault.clone());
-                return Err(error);
-            }
+            f.state = FaultState::Done;
+            self.fired.push(f.plan.fault.clone());
+            return Err(status_fault(&f.plan.fault));
         }
-        self.hub.write_run_status(run)
+        self.hub.write_run_status(run)?;
+        self.persisted = true;
+        Ok(())
+    }
+}
+
+fn status_fault(fault: &Fault) -> FleetError {
+    match fault {
+        Fault::ConflictStatusWrite => FleetError::Conflict("injected fault: the run was modified".into()),
+        Fault::CrashBeforeStatusWrite => FleetError::Other("injected fault: controller crashed".into()),
+        _ => FleetError::Other("injected fault: status write failed".into()),
     }
 }
 

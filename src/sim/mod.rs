@@ -52,7 +52,7 @@ use crate::config::Config;
 use crate::driver::{Driver, DriverError, Observation, UpdateRun, block_on_ready};
 use crate::engine::EngineError;
 
-pub use faults::{Fault, FaultPlan, FaultWhen};
+pub use faults::{Fault, FaultPlan, FaultWhen, RandomFaults};
 pub use hub::{Hub, SnapshotMode};
 pub use member::{Delay, MemberBehaviour, MemberFailure};
 pub use scenario::{
@@ -62,10 +62,10 @@ pub use script::{
     Approve, ClusterLabels, ClusterName, FailCluster, ObjectName, RequestName, ScriptAction, ScriptStep, SetState,
 };
 pub use tables::{Kubectl, Table};
-pub use transcript::{Event, EventKind, Transcript};
+pub use transcript::{Event, EventKind, ReconcileRecord, Transcript};
 
 use clock::EventQueue;
-use faults::{ArmedFault, FaultState, SimFleet};
+use faults::{ArmedFault, Chaos, FaultState, SimFleet};
 use hub::Key;
 use member::{MemberWork, Members};
 use transcript::Event as TranscriptEvent;
@@ -152,6 +152,11 @@ pub struct Simulation {
     until: Option<Time>,
     /// After a crash: the controller is down until then, and watch events wait for its restart.
     down_until: Option<Time>,
+    /// Seeded random faults.
+    chaos: Option<Chaos>,
+    /// Whether reconciles are recorded, and the record.
+    record: bool,
+    reconciles: Vec<transcript::ReconcileRecord>,
 }
 
 impl Simulation {
@@ -176,6 +181,9 @@ impl Simulation {
             max_steps: settings.max_steps.unwrap_or(10_000),
             until: settings.until.map(|d| start.add_ceil(d)),
             down_until: None,
+            chaos: settings.faults.clone().map(Chaos::new),
+            record: false,
+            reconciles: Vec::new(),
         }
     }
 
@@ -275,7 +283,28 @@ impl Simulation {
 
     /// The transcript so far: the events, and what each member cluster holds now.
     pub fn transcript(&self) -> Transcript {
-        Transcript { events: self.hub.transcript.clone(), members: self.members.objects(&self.hub) }
+        Transcript {
+            events: self.hub.transcript.clone(),
+            members: self.members.objects(&self.hub),
+            reconciles: self.reconciles.clone(),
+        }
+    }
+
+    /// Starts (or stops) recording every reconcile — what the engine observed, computed and
+    /// asked for, and what became of it — into [`Transcript::reconciles`], for invariant
+    /// checkers such as `staged_rollout::testing::check_transcript`.
+    pub fn record_reconciles(&mut self, on: bool) {
+        self.record = on;
+    }
+
+    /// The reconciles recorded so far (see [`Simulation::record_reconciles`]).
+    pub fn reconciles(&self) -> &[ReconcileRecord] {
+        &self.reconciles
+    }
+
+    /// How many random faults ([`Settings::faults`]) have fired so far.
+    pub fn random_faults_fired(&self) -> u32 {
+        self.chaos.as_ref().map_or(0, |c| c.fired)
     }
 
     /// `kubectl get …` tables of the hub as it is now.
@@ -430,12 +459,14 @@ impl Simulation {
     fn reconcile(&mut self, key: &Key) -> Result<(), SimError> {
         let Some(run) = self.hub.runs.get(key) else { return Ok(()) };
         let run_ref = run.object_ref();
-        let now = self.hub.now;
+        let hub_now = self.hub.now;
         let track = self.runs.entry(key.clone()).or_default();
         track.reconciles += 1;
         let nth = track.reconciles;
         let previous = track.last_observation.clone();
 
+        let mut drawn = self.chaos.as_mut().and_then(Chaos::draw);
+        let now = self.chaos.as_mut().map_or(hub_now, |c| c.now(hub_now));
         let fault = self.faults.iter_mut().find(|f| f.plan.run == key.1 && f.state != FaultState::Done);
         let mut stale = None;
         let mut active = None;
@@ -444,32 +475,48 @@ impl Simulation {
                 && (f.state == FaultState::StaleNext || f.plan.when == FaultWhen::Reconcile(nth));
             if stale_now {
                 f.state = FaultState::Done;
-                stale = previous;
+                stale = previous.clone();
             } else if f.state == FaultState::Armed {
                 active = Some(f);
             }
         }
+        if drawn.as_ref().is_some_and(|d| d.fault == Fault::StaleObservation) {
+            drawn = None;
+            if stale.is_none() && previous.is_some() {
+                stale = previous;
+                if let Some(c) = self.chaos.as_mut() {
+                    c.fired += 1;
+                }
+            }
+        }
         let stale_note = stale.is_some();
-        let mut fleet = SimFleet { hub: &mut self.hub, fault: active, nth, stale, fresh: None, fired: Vec::new() };
+        let mut fleet = SimFleet::new(&mut self.hub, active, drawn.clone(), nth, stale);
         let result = block_on_ready(self.driver.step(&mut fleet, &run_ref, now));
-        let SimFleet { fresh, fired, .. } = fleet;
+        fleet.flush_deferred();
+        let SimFleet { fresh, fired, served, applied, persisted, .. } = fleet;
         self.hub.end_reconcile();
+        let random_fired = drawn.is_some() && (fired.iter().any(|f| Some(f) == drawn.as_ref().map(|d| &d.fault)));
+        let restart = drawn.as_ref().is_some_and(|d| d.fault == Fault::Restart);
+        if let Some(c) = self.chaos.as_mut()
+            && (random_fired || restart)
+        {
+            c.fired += 1;
+        }
         if stale_note {
-            let e = TranscriptEvent::new(now, EventKind::FaultInjected)
+            let e = TranscriptEvent::new(hub_now, EventKind::FaultInjected)
                 .run(&key.0, &key.1)
                 .detail("stale observation: the hub as of the previous reconcile");
             self.hub.record(e);
         }
         let crashed = fired.contains(&Fault::CrashBeforeStatusWrite);
         for f in &fired {
-            let detail = match f {
-                Fault::FailAction => "an action failed",
-                Fault::FailStatusWrite => "the status write failed",
-                Fault::ConflictStatusWrite => "the status write conflicted",
-                Fault::CrashBeforeStatusWrite => "the controller crashed before writing the status",
-                Fault::StaleObservation => "stale observation",
-            };
-            self.hub.record(TranscriptEvent::new(now, EventKind::FaultInjected).run(&key.0, &key.1).detail(detail));
+            let e = TranscriptEvent::new(hub_now, EventKind::FaultInjected).run(&key.0, &key.1).detail(f.describe());
+            self.hub.record(e);
+        }
+        if self.record
+            && let Some(observed) = &served
+        {
+            self.record_reconcile(observed, now, applied, persisted, &fired, stale_note)?;
         }
         let track = self.runs.entry(key.clone()).or_default();
         if fresh.is_some() {
@@ -483,31 +530,81 @@ impl Simulation {
                     Wakeups::Exact => wake.at,
                     Wakeups::Polling => wake.next_call(now),
                 };
-                track.timer =
-                    next.map(|t| self.queue.push(t.max(now), Due::Reconcile { run: key.clone(), cause: Cause::Timer }));
+                track.timer = next
+                    .map(|t| self.queue.push(t.max(hub_now), Due::Reconcile { run: key.clone(), cause: Cause::Timer }));
+                if restart {
+                    let e = TranscriptEvent::new(hub_now, EventKind::FaultInjected)
+                        .run(&key.0, &key.1)
+                        .detail(Fault::Restart.describe());
+                    self.hub.record(e);
+                    self.restart_controller(hub_now.add_ceil(self.retry_after()));
+                }
             }
             Err(DriverError::Engine { run, source }) => return Err(SimError::Engine { run, source }),
             Err(e) => {
-                let e = TranscriptEvent::new(now, EventKind::ReconcileError).run(&key.0, &key.1).detail(e.to_string());
+                let e =
+                    TranscriptEvent::new(hub_now, EventKind::ReconcileError).run(&key.0, &key.1).detail(e.to_string());
                 self.hub.record(e);
-                let at = now.add_ceil(self.retry_after());
+                let at = hub_now.add_ceil(self.retry_after());
                 if crashed {
-                    // A restarted controller has no timers and missed the watch events of its
-                    // downtime: it lists every run and reconciles it.
-                    self.down_until = Some(at);
-                    self.queue.retain(|d| !matches!(d, Due::Reconcile { .. }));
-                    for (run, track) in &mut self.runs {
-                        track.timer = None;
-                        track.watch_pending = false;
-                        if self.hub.runs.contains_key(run) {
-                            self.queue.push(at, Due::Reconcile { run: run.clone(), cause: Cause::Retry });
-                        }
-                    }
+                    self.restart_controller(at);
                 } else {
                     self.queue.push(at, Due::Reconcile { run: key.clone(), cause: Cause::Retry });
                 }
             }
         }
+        Ok(())
+    }
+
+    /// A restarted controller has no timers and missed the watch events of its downtime: at `at`
+    /// it lists every run and reconciles it.
+    fn restart_controller(&mut self, at: Time) {
+        self.down_until = Some(at);
+        self.queue.retain(|d| !matches!(d, Due::Reconcile { .. }));
+        for (run, track) in &mut self.runs {
+            track.timer = None;
+            track.watch_pending = false;
+            if self.hub.runs.contains_key(run) {
+                self.queue.push(at, Due::Reconcile { run: run.clone(), cause: Cause::Retry });
+            }
+        }
+    }
+
+    /// Records what the engine made of `observed` at `now` (it is pure, so reconciling the same
+    /// observation again gives exactly what the driver got).
+    fn record_reconcile(
+        &mut self,
+        observed: &Observation,
+        now: Time,
+        applied: usize,
+        persisted: bool,
+        fired: &[Fault],
+        stale: bool,
+    ) -> Result<(), SimError> {
+        let run = &observed.run;
+        let outcome = run
+            .reconcile(&observed.world, now, &self.driver.config)
+            .map_err(|source| SimError::Engine { run: run.object_ref(), source })?;
+        let mut faults = fired.to_vec();
+        if stale {
+            faults.push(Fault::StaleObservation);
+        }
+        self.reconciles.push(transcript::ReconcileRecord {
+            at: now,
+            run: run.object_ref(),
+            placement: run.spec().placement_name.clone(),
+            generation: run.metadata().generation(),
+            state: run.spec().state.clone(),
+            deleting: run.metadata().is_deleting(),
+            observed: run.status().cloned(),
+            status: outcome.status,
+            status_changed: outcome.status_changed,
+            actions: outcome.actions,
+            applied,
+            persisted,
+            approvals: observed.world.approval_requests.clone(),
+            faults,
+        });
         Ok(())
     }
 }

@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::driver::UpdateRun;
 
 use super::Simulation;
+use super::faults::RandomFaults;
 use super::hub::SnapshotMode;
 use super::member::{Delay, MemberBehaviour, MemberFailure};
 use super::script::ScriptStep;
@@ -98,6 +99,9 @@ pub struct Settings {
     /// How long after a failed reconcile it is retried (default 1s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<Duration>,
+    /// Seeded random faults at the controller's boundary (default: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faults: Option<RandomFaults>,
 }
 
 fn default_start() -> Time {
@@ -116,6 +120,7 @@ impl Default for Settings {
             max_steps: None,
             until: None,
             retry_after: None,
+            faults: None,
         }
     }
 }

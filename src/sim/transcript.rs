@@ -5,8 +5,12 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::action::{Action, ObjectRef};
 use crate::api::well_known::{condition_types as ct, reasons};
-use crate::api::{Condition, ConditionStatus, StageUpdatingStatus, Time, UpdateRunStatus, find_condition};
+use crate::api::{Condition, ConditionStatus, StageUpdatingStatus, State, Time, UpdateRunStatus, find_condition};
+use crate::world::ObservedApproval;
+
+use super::faults::Fault;
 
 /// Defines [`EventKind`] with its kebab-case wire names in one place.
 macro_rules! event_kinds {
@@ -277,6 +281,46 @@ pub struct Transcript {
     /// Each member cluster of the fleet, in name order, with the objects it holds (Kubernetes
     /// objects: `apiVersion`, `kind`, `metadata`, and `data` or `spec`).
     pub members: BTreeMap<String, Vec<serde_json::Value>>,
+    /// Every reconcile, in order, when the simulation recorded them
+    /// ([`Simulation::record_reconciles`](super::Simulation::record_reconciles)). Not serialized:
+    /// it is for checkers in the same process, such as `staged_rollout::testing`.
+    #[serde(skip)]
+    pub reconciles: Vec<ReconcileRecord>,
+}
+
+/// One reconcile of one run by the simulated controller: what the engine saw, what it decided,
+/// and what became of it. Recorded only when asked
+/// ([`Simulation::record_reconciles`](super::Simulation::record_reconciles)).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReconcileRecord {
+    /// The `now` the engine was given (the hub's clock plus any injected jitter).
+    pub at: Time,
+    /// The run.
+    pub run: ObjectRef,
+    /// The placement the run names.
+    pub placement: String,
+    /// The run's `metadata.generation` as observed.
+    pub generation: i64,
+    /// The run's `spec.state` as observed (`None`: unset).
+    pub state: Option<State>,
+    /// Whether the observed run was being deleted.
+    pub deleting: bool,
+    /// The status the engine started from (as observed, possibly stale).
+    pub observed: Option<UpdateRunStatus>,
+    /// The status the engine computed.
+    pub status: UpdateRunStatus,
+    /// Whether the engine asked for the status to be written.
+    pub status_changed: bool,
+    /// Every action the engine asked for, in order.
+    pub actions: Vec<Action>,
+    /// How many of them the fleet reported as carried out (the rest failed or were not tried).
+    pub applied: usize,
+    /// Whether the computed status was persisted.
+    pub persisted: bool,
+    /// The approval requests of the observed world.
+    pub approvals: Vec<ObservedApproval>,
+    /// The faults injected into this reconcile.
+    pub faults: Vec<Fault>,
 }
 
 impl Transcript {
