@@ -213,6 +213,13 @@
 //!
 //! * `proptest` — generators for fleets, strategies and event schedules, and checkers for the
 //!   rollout invariants, for your own property tests.
+//!
+//! # Testing your strategy
+//!
+//! With the `proptest` feature, [`testing`] generates fleets, strategies, runs, member
+//! behaviours, event schedules and faults, plays them in the simulator and checks nine rollout
+//! invariants on the result; its module docs are the guide, from a strategy of your own to a
+//! failing case minimised by proptest.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -223,6 +230,8 @@ mod driver;
 mod engine;
 mod gocompat;
 pub mod sim;
+#[cfg(feature = "proptest")]
+pub mod testing;
 mod wake;
 mod world;
 
