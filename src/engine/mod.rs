@@ -19,8 +19,8 @@ mod validation;
 use crate::action::{Action, ObjectRef};
 use crate::api::well_known::{self, condition_types as ct};
 use crate::api::{
-    ObjectMeta, Scope, State, Time, UpdateRunObject, UpdateRunSpec, UpdateRunStatus, is_condition_false,
-    is_condition_true,
+    ObjectMeta, Scope, StageUpdatingStatus, State, Time, UpdateRunObject, UpdateRunSpec, UpdateRunStatus,
+    is_condition_false, is_condition_true,
 };
 use crate::config::Config;
 use crate::wake::{Wake, WakeReason};
@@ -169,7 +169,11 @@ fn reconcile_status(
         actions.push(Action::AddFinalizer { run: run_object });
     }
 
-    mark.changed(rewrite_generations(status, run_ref.generation));
+    // KubeFleet rewrites every condition's observedGeneration first. The run's own conditions
+    // decide the path; a stage's conditions are rewritten when validation reaches the stage (each
+    // cluster is visited once per reconcile), and everything is rewritten on any other path that
+    // writes the status.
+    mark.changed(rewrite_run_generations(status, run_ref.generation));
     if let Some(snapshot) = status.update_strategy_snapshot.as_mut() {
         mark.changed(plan::strip_approval_wait_times(snapshot));
     }
@@ -181,6 +185,7 @@ fn reconcile_status(
         if is_condition_false(&status.conditions, ct::INITIALIZED, generation) {
             return unwritten(actions, Wake::never(WakeReason::Failed));
         }
+        mark.changed(rewrite_generations(status, generation));
         // Initialization runs once, on a small status: work on a copy so that a retriable
         // failure leaves nothing behind, as KubeFleet's discarded in-memory object does.
         let mut fresh = status.clone();
@@ -213,9 +218,10 @@ fn reconcile_status(
         if is_condition_false(&status.conditions, ct::SUCCEEDED, generation) {
             return unwritten(actions, Wake::never(WakeReason::Failed));
         }
-        match validation::validate(&run_ref, &hub, status) {
+        match validation::validate(&run_ref, &hub, status, &mark) {
             Ok((position, plan)) => (position, plan, false),
             Err(Failure::Abort(msg)) => {
+                mark.changed(rewrite_generations(status, generation));
                 mark.run_failed(status, &msg);
                 return written(actions, Wake::never(WakeReason::Failed), &mark);
             }
@@ -280,22 +286,35 @@ fn retry_wake(config: &Config, error: String) -> Wake {
 
 /// `updateAllStatusConditionsGeneration`; returns whether any generation changed.
 fn rewrite_generations(status: &mut UpdateRunStatus, generation: i64) -> bool {
+    let mut changed = rewrite_run_generations(status, generation);
+    for s in status.stages_status.iter_mut().chain(status.deletion_stage_status.as_mut()) {
+        changed |= rewrite_stage_generations(s, generation);
+    }
+    changed
+}
+
+/// The run-level half of [`rewrite_generations`].
+fn rewrite_run_generations(status: &mut UpdateRunStatus, generation: i64) -> bool {
+    rewrite_conditions(status.conditions.iter_mut(), generation)
+}
+
+/// The stage-level half of [`rewrite_generations`]: the stage's, its tasks' and its clusters'
+/// conditions.
+pub(crate) fn rewrite_stage_generations(stage: &mut StageUpdatingStatus, generation: i64) -> bool {
+    let tasks = stage.before_stage_task_status.iter_mut().chain(stage.after_stage_task_status.iter_mut());
+    let conditions = stage
+        .conditions
+        .iter_mut()
+        .chain(tasks.flat_map(|t| t.conditions.iter_mut()))
+        .chain(stage.clusters.iter_mut().flat_map(|c| c.conditions.iter_mut()));
+    rewrite_conditions(conditions, generation)
+}
+
+fn rewrite_conditions<'a>(conditions: impl Iterator<Item = &'a mut crate::api::Condition>, generation: i64) -> bool {
     let mut changed = false;
-    let mut rewrite = |c: &mut crate::api::Condition| {
+    for c in conditions {
         changed |= c.observed_generation != generation;
         c.observed_generation = generation;
-    };
-    let stages = status.stages_status.iter_mut().chain(status.deletion_stage_status.as_mut());
-    for c in status.conditions.iter_mut() {
-        rewrite(c);
-    }
-    for s in stages {
-        let tasks = s.before_stage_task_status.iter_mut().chain(s.after_stage_task_status.iter_mut());
-        s.conditions
-            .iter_mut()
-            .chain(tasks.flat_map(|t| t.conditions.iter_mut()))
-            .chain(s.clusters.iter_mut().flat_map(|c| c.conditions.iter_mut()))
-            .for_each(&mut rewrite);
     }
     changed
 }

@@ -11,7 +11,9 @@ use crate::api::{
 
 use super::failure::{ABORT, Failure, UNEXP, USER};
 use super::hub::{Hub, RunRef};
+use super::marks::Marker;
 use super::plan::{self, Plan, PlannedStage};
+use super::rewrite_stage_generations;
 
 /// Where the run stands: the stage to work on, or done.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,7 +32,8 @@ fn unexpected(msg: String) -> Failure {
 pub(crate) fn validate<'w>(
     run: &RunRef<'_>,
     hub: &Hub<'w>,
-    status: &UpdateRunStatus,
+    status: &mut UpdateRunStatus,
+    mark: &Marker,
 ) -> Result<(Position, Plan<'w>), Failure> {
     let latest_apply = plan::check_placement(hub)?;
     if status.apply_strategy.as_ref() != Some(&latest_apply) {
@@ -57,15 +60,16 @@ pub(crate) fn validate<'w>(
         )));
     }
     let (scheduled, _) = plan::collect_scheduled(hub, latest_policy, count)?;
-    validate_stages(run, hub, status, scheduled)
+    validate_stages(run, hub, status, scheduled, mark)
 }
 
 /// `validateStagesStatus`.
 fn validate_stages<'w>(
     run: &RunRef<'_>,
     hub: &Hub<'w>,
-    status: &UpdateRunStatus,
+    status: &mut UpdateRunStatus,
     scheduled: plan::Scheduled<'w>,
+    mark: &Marker,
 ) -> Result<(Position, Plan<'w>), Failure> {
     let Some(snapshot) = status.update_strategy_snapshot.as_ref() else {
         return Err(unexpected("the updateRun has nil updateStrategySnapshot".to_owned()));
@@ -75,7 +79,10 @@ fn validate_stages<'w>(
     if status.stages_status.is_empty() {
         return Err(unexpected("the updateRun has nil stagesStatus".to_owned()));
     }
-    let (updating, last_finished) = validate_update_stages(run, status, &plan.stages)?;
+    let (updating, last_finished) = validate_update_stages(run, status, &plan.stages, mark)?;
+    if let Some(delete_stage) = status.deletion_stage_status.as_mut() {
+        mark.changed(rewrite_stage_generations(delete_stage, run.generation));
+    }
     let position = validate_delete_stage(run, status, updating, last_finished, &plan)?;
     Ok((position, plan))
 }
@@ -84,10 +91,11 @@ fn validate_stages<'w>(
 /// today's, finished stages are contiguous from the start, at most one stage is updating.
 fn validate_update_stages(
     run: &RunRef<'_>,
-    status: &UpdateRunStatus,
+    status: &mut UpdateRunStatus,
     planned: &[PlannedStage<'_>],
+    mark: &Marker,
 ) -> Result<(Option<usize>, Option<usize>), Failure> {
-    let existing = &status.stages_status;
+    let UpdateRunStatus { stages_status: existing, update_strategy_snapshot, .. } = status;
     if existing.len() != planned.len() {
         return Err(Failure::abort(format!(
             "{ABORT}the number of stages in the updateRun has changed, new: {}, existing: {}",
@@ -95,11 +103,14 @@ fn validate_update_stages(
             existing.len()
         )));
     }
-    let strategy_stages = status.update_strategy_snapshot.as_ref().map_or(&[][..], |s| s.stages.as_slice());
+    let strategy_stages = update_strategy_snapshot.as_ref().map_or(&[][..], |s| s.stages.as_slice());
     let generation = run.generation;
     let mut updating: Option<usize> = None;
     let mut last_finished: Option<usize> = None;
-    for (i, (stage, new)) in existing.iter().zip(planned).enumerate() {
+    for (i, (stage, new)) in existing.iter_mut().zip(planned).enumerate() {
+        // Each cluster is visited once per reconcile: its generations are rewritten here.
+        mark.changed(rewrite_stage_generations(stage, generation));
+        let stage = &*stage;
         let new_name = strategy_stages.get(i).map_or("", |s| s.name.as_str());
         if stage.stage_name != new_name {
             return Err(Failure::abort(format!(
