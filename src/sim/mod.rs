@@ -496,7 +496,8 @@ impl Simulation {
         let SimFleet { fresh, fired, served, applied, persisted, .. } = fleet;
         self.hub.end_reconcile();
         let random_fired = drawn.is_some() && (fired.iter().any(|f| Some(f) == drawn.as_ref().map(|d| &d.fault)));
-        let restart = drawn.as_ref().is_some_and(|d| d.fault == Fault::Restart);
+        // A restart follows a completed reconcile.
+        let restart = drawn.as_ref().is_some_and(|d| d.fault == Fault::Restart) && result.is_ok();
         if let Some(c) = self.chaos.as_mut()
             && (random_fired || restart)
         {
@@ -516,7 +517,11 @@ impl Simulation {
         if self.record
             && let Some(observed) = &served
         {
-            self.record_reconcile(observed, now, applied, persisted, &fired, stale_note)?;
+            let mut faults = fired.clone();
+            if restart {
+                faults.push(Fault::Restart);
+            }
+            self.record_reconcile(observed, now, applied, persisted, &faults, stale_note)?;
         }
         let track = self.runs.entry(key.clone()).or_default();
         if fresh.is_some() {

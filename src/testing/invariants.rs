@@ -9,7 +9,7 @@ use crate::api::{
     ConditionStatus, Scope, StageTaskType, StageUpdatingStatus, State, Time, UpdateRunStatus, find_condition,
     max_concurrency,
 };
-use crate::sim::{EventKind, ReconcileRecord, Transcript};
+use crate::sim::{EventKind, Fault, ReconcileRecord, Transcript};
 use crate::world::ObservedApproval;
 
 use super::bound::StepBound;
@@ -710,6 +710,13 @@ impl RunCheck {
 
 // ----- events only -----
 
+fn run_label(namespace: Option<&str>, run: &str) -> String {
+    match namespace {
+        Some(ns) => format!("{ns}/{run}"),
+        None => run.to_owned(),
+    }
+}
+
 /// The invariants a transcript's events show on their own: no cluster, stage or run succeeds
 /// twice (6: these events come from persisted status transitions); every binding a run writes names the snapshot it
 /// initialized with (4); no binding is written, no approval accepted and no binding deleted by a
@@ -722,12 +729,21 @@ fn check_events(transcript: &Transcript) -> Vec<Violation> {
     let mut stopped: BTreeMap<String, bool> = BTreeMap::new();
     let mut stale: BTreeMap<String, bool> = BTreeMap::new();
     let mut pending: BTreeMap<String, Vec<Violation>> = BTreeMap::new();
+    // Runs whose fleet broke its contract (an action acknowledged but lost, or reordered): a
+    // `rollout-started` there may show a binding whose spec write never happened.
+    let lied_to: BTreeSet<String> = transcript
+        .events
+        .iter()
+        .filter(|e| e.event == EventKind::FaultInjected)
+        .filter(|e| {
+            let d = e.detail.as_deref();
+            d == Some(Fault::LoseAction.describe()) || d == Some(Fault::ReorderActions.describe())
+        })
+        .filter_map(|e| e.run.as_ref().map(|r| run_label(e.namespace.as_deref(), r)))
+        .collect();
     for e in &transcript.events {
         let Some(run) = &e.run else { continue };
-        let label = match &e.namespace {
-            Some(ns) => format!("{ns}/{run}"),
-            None => run.clone(),
-        };
+        let label = run_label(e.namespace.as_deref(), run);
         let site = Site { run: label.clone(), stage: e.stage.clone(), cluster: e.cluster.clone(), at: e.at };
         let key = (
             label.clone(),
@@ -765,7 +781,8 @@ fn check_events(transcript: &Transcript) -> Vec<Violation> {
             }
             _ => {}
         }
-        if matches!(e.event, EventKind::BindingUpdated | EventKind::RolloutStarted) {
+        let spec_written = e.event == EventKind::BindingUpdated;
+        if spec_written || (e.event == EventKind::RolloutStarted && !lied_to.contains(&label)) {
             // An empty name is no snapshot at all: nothing was bound (an action reordered by a
             // fault marked the rollout started before the spec was written).
             if let (Some(want), Some(got)) = (snapshot.get(&label), &e.snapshot)

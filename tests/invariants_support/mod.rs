@@ -11,7 +11,7 @@ pub fn config() -> Config {
     let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(1000);
     Config {
         cases,
-        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
+        failure_persistence: Some(Box::new(FileFailurePersistence::SourceParallel("proptest-regressions"))),
         max_shrink_iters: 4096,
         ..Config::default()
     }
