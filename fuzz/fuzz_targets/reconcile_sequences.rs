@@ -1,0 +1,294 @@
+//! Structured (status, world, event) sequences into `reconcile`: a generated fleet and strategy
+//! (any stage tasks, concurrency, selectors, sorting — valid or not), then an arbitrary sequence
+//! of events — reconciles, reconciles against a stale world, member agents reporting success or
+//! failure, approvals granted and deleted, Stop and Run, clusters relabelled, leaving, joining
+//! and unscheduled, the clock moving, the persisted status corrupted. Nothing may panic, and
+//! every reconcile before the first corruption keeps the rollout invariants.
+#![no_main]
+
+use std::collections::BTreeMap;
+
+use libfuzzer_sys::arbitrary::{self, Arbitrary};
+use libfuzzer_sys::fuzz_target;
+use serde_json::json;
+use staged_rollout::Config;
+use staged_rollout::api::{
+    BindingState, ConditionStatus, Duration, IntOrString, LabelSelector, MemberCluster, StageConfig, StageTask, State,
+    Time, UpdateStrategySpec,
+};
+use staged_rollout::sim::ReconcileRecord;
+use staged_rollout::testing::{Checker, ModelHub, PLACEMENT};
+
+#[derive(Arbitrary, Debug)]
+struct Stage {
+    selector: u8,
+    sorted: bool,
+    max_concurrency: i8,
+    percent: bool,
+    before: u8,
+    after: u8,
+    wait: u8,
+}
+
+#[derive(Arbitrary, Debug)]
+enum Op {
+    Reconcile,
+    StaleReconcile,
+    Advance(u16),
+    Complete(u8),
+    Fail(u8),
+    Approve(u8),
+    DeleteApproval(u8),
+    Stop,
+    Run,
+    Relabel(u8, u8),
+    Leave(u8),
+    Join(u8),
+    Unschedule(u8),
+    Corrupt(u8, u8),
+}
+
+#[derive(Arbitrary, Debug)]
+struct Input {
+    namespaced: bool,
+    seed_compatible: bool,
+    state: u8,
+    clusters: Vec<(u8, u8)>,
+    stages: Vec<Stage>,
+    ops: Vec<Op>,
+}
+
+fn labels(group: u8, order: u8) -> BTreeMap<String, String> {
+    let mut l = BTreeMap::from([("group".to_owned(), format!("g{}", group % 4))]);
+    if order % 8 != 7 {
+        l.insert("order".to_owned(), (order % 8).to_string());
+    }
+    l
+}
+
+fn stage(i: usize, s: &Stage) -> StageConfig {
+    let selector = match s.selector % 8 {
+        0 => None,
+        1 => Some(LabelSelector::default()),
+        n => Some(LabelSelector {
+            match_labels: Some(BTreeMap::from([("group".to_owned(), format!("g{}", (n as usize + i) % 4))])),
+            ..Default::default()
+        }),
+    };
+    let task = |t: u8, wait: u8| match t % 4 {
+        0 => StageTask::approval(),
+        1 => StageTask::timed_wait(Duration::from_secs(i64::from(wait % 120))),
+        2 => {
+            let mut w = StageTask::timed_wait(Duration::from_secs(1));
+            w.wait_time = None;
+            w
+        }
+        _ => StageTask::timed_wait(Duration::from_secs(i64::from(wait % 90) + 1)),
+    };
+    let before = match s.before % 6 {
+        0 => vec![StageTask::approval()],
+        1 => vec![task(s.before / 6, s.wait)],
+        2 => vec![StageTask::approval(), StageTask::approval()],
+        _ => vec![],
+    };
+    let after = match s.after % 6 {
+        0 => vec![],
+        1 => vec![StageTask::approval()],
+        2 => vec![task(s.after / 6, s.wait)],
+        3 => vec![task(s.after / 6, s.wait), StageTask::approval()],
+        4 => vec![StageTask::approval(), task(s.after / 6, s.wait)],
+        _ => vec![task(s.after / 6, s.wait), task(s.after / 36, s.wait)],
+    };
+    let mc = if s.percent {
+        IntOrString::String(format!("{}%", s.max_concurrency.unsigned_abs() % 101))
+    } else {
+        IntOrString::Int(i32::from(s.max_concurrency % 5))
+    };
+    StageConfig {
+        name: format!("s{i}"),
+        label_selector: selector,
+        sorting_label_key: s.sorted.then(|| "order".to_owned()),
+        max_concurrency: (s.max_concurrency != 0).then_some(mc),
+        before_stage_tasks: before,
+        after_stage_tasks: after,
+        ..Default::default()
+    }
+}
+
+fn cluster_name(i: u8) -> String {
+    format!("c{}", i % 6)
+}
+
+fn join(hub: &mut ModelHub, name: &str, labels: BTreeMap<String, String>) {
+    if hub.world.member_clusters.iter().any(|c| c.name() == name) {
+        return;
+    }
+    hub.world.member_clusters.push(MemberCluster::new(name, labels));
+    if hub.world.bindings.iter().any(|b| b.spec.target_cluster == name) {
+        return;
+    }
+    let mut meta = json!({"name": format!("{PLACEMENT}-{name}"), "generation": 1,
+        "labels": {"kubernetes-fleet.io/parent-CRP": PLACEMENT}});
+    let ns = hub.run.metadata().namespace().to_owned();
+    if !ns.is_empty() {
+        meta["namespace"] = json!(ns);
+    }
+    let kind = if ns.is_empty() { "ClusterResourceBinding" } else { "ResourceBinding" };
+    let binding = serde_json::from_value(json!({"apiVersion": staged_rollout::api::API_VERSION, "kind": kind,
+        "metadata": meta, "spec": {"state": "Scheduled", "schedulingPolicySnapshotName": format!("{PLACEMENT}-0"),
+        "targetCluster": name}}))
+    .expect("a binding");
+    hub.world.bindings.push(binding);
+}
+
+fuzz_target!(|input: Input| {
+    let clusters: Vec<(String, BTreeMap<String, String>)> =
+        input.clusters.iter().take(5).enumerate().map(|(i, (g, o))| (format!("c{i}"), labels(*g, *o))).collect();
+    let stages = input.stages.iter().take(4).enumerate().map(|(i, s)| stage(i, s)).collect();
+    let strategy = UpdateStrategySpec { stages, extra: Default::default() };
+    let state = match input.state % 5 {
+        0 => None,
+        1 => Some(State::Initialize),
+        2 => Some(State::Stop),
+        _ => Some(State::Run),
+    };
+    let mut hub = ModelHub::new(
+        input.namespaced.then_some("team"),
+        strategy,
+        &clusters,
+        state,
+        Time::from_unix_seconds(1_741_773_600),
+    );
+    if input.seed_compatible {
+        hub.config = Config::seed_compatible();
+    }
+    let mut stale = hub.world.clone();
+    let mut checked = 0;
+    let mut corrupted = false;
+    for op in input.ops.iter().take(64) {
+        match op {
+            Op::Reconcile => {
+                let before = hub.world.clone();
+                if hub.reconcile().is_err() {
+                    return;
+                }
+                stale = before;
+            }
+            Op::StaleReconcile => {
+                let Ok(outcome) = hub.run.reconcile(&stale, hub.now, &hub.config) else { return };
+                hub.records.push(ReconcileRecord {
+                    at: hub.now,
+                    run: hub.run.object_ref(),
+                    placement: hub.run.spec().placement_name.clone(),
+                    generation: hub.run.metadata().generation(),
+                    state: hub.run.spec().state.clone(),
+                    deleting: false,
+                    observed: hub.run.status().cloned(),
+                    status: outcome.status.clone(),
+                    status_changed: outcome.status_changed,
+                    actions: outcome.actions.clone(),
+                    applied: outcome.actions.len(),
+                    persisted: outcome.status_changed,
+                    approvals: stale.approval_requests.clone(),
+                    faults: Vec::new(),
+                });
+                for a in &outcome.actions {
+                    hub.apply(a);
+                }
+                if outcome.status_changed {
+                    hub.run.set_status(outcome.status);
+                }
+            }
+            Op::Advance(s) => hub.advance(Duration::from_secs(i64::from(*s % 600))),
+            Op::Complete(i) => {
+                if let Some(c) = hub.in_flight().get(usize::from(*i) % 6).cloned() {
+                    hub.complete(&c, false);
+                }
+            }
+            Op::Fail(i) => {
+                if let Some(c) = hub.in_flight().get(usize::from(*i) % 6).cloned() {
+                    hub.complete(&c, true);
+                }
+            }
+            Op::Approve(i) => {
+                let pending = hub.pending_approvals();
+                if let Some(r) = pending.get(usize::from(*i) % pending.len().max(1)).cloned() {
+                    hub.approve(&r);
+                }
+            }
+            Op::DeleteApproval(i) => {
+                let names: Vec<String> =
+                    hub.world.approval_requests.iter().map(|a| a.metadata.name().to_owned()).collect();
+                if let Some(r) = names.get(usize::from(*i) % names.len().max(1)) {
+                    hub.delete_approval(r);
+                }
+            }
+            Op::Stop => {
+                hub.set_state(State::Stop);
+            }
+            Op::Run => {
+                hub.set_state(State::Run);
+            }
+            Op::Relabel(i, g) => {
+                let name = cluster_name(*i);
+                if let Some(c) = hub.world.member_clusters.iter_mut().find(|c| c.name() == name) {
+                    c.metadata.labels = Some(labels(*g, *i));
+                }
+            }
+            Op::Leave(i) => {
+                let name = cluster_name(*i);
+                hub.world.member_clusters.retain(|c| c.name() != name);
+            }
+            Op::Join(g) => join(&mut hub, &cluster_name(*g), labels(*g, g / 4)),
+            Op::Unschedule(i) => {
+                let name = cluster_name(*i);
+                if let Some(b) = hub.world.bindings.iter_mut().find(|b| b.spec.target_cluster == name) {
+                    b.spec.state = BindingState::Unscheduled;
+                    b.metadata.generation = Some(b.metadata.generation() + 1);
+                }
+            }
+            Op::Corrupt(what, which) => {
+                if !corrupted {
+                    checked = hub.records.len();
+                    corrupted = true;
+                }
+                if let Some(mut status) = hub.run.status().cloned() {
+                    let n = usize::from(*which);
+                    match what % 6 {
+                        0 => {
+                            if let Some(s) = status.stages_status.get_mut(n % 4) {
+                                s.conditions.clear();
+                            }
+                        }
+                        1 => {
+                            if let Some(s) = status.stages_status.get_mut(n % 4) {
+                                s.clusters.truncate(n % 3);
+                            }
+                        }
+                        2 => {
+                            if let Some(c) =
+                                status.stages_status.iter_mut().flat_map(|s| s.clusters.iter_mut()).nth(n % 6)
+                            {
+                                for cond in &mut c.conditions {
+                                    cond.status = ConditionStatus::False;
+                                }
+                            }
+                        }
+                        3 => status.update_strategy_snapshot = None,
+                        4 => status.deletion_stage_status = None,
+                        _ => {
+                            if let Some(s) = status.stages_status.get_mut(n % 4) {
+                                s.start_time = None;
+                                s.after_stage_task_status.clear();
+                            }
+                        }
+                    }
+                    hub.run.set_status(status);
+                }
+            }
+        }
+    }
+    let records = if corrupted { &hub.records[..checked] } else { &hub.records[..] };
+    let violations = Checker::new().check_records(records);
+    assert!(violations.is_empty(), "{violations:#?}");
+});
