@@ -11,7 +11,7 @@ use crate::sim::{
 };
 
 use super::invariants::{Checker, Termination};
-use super::schedule::{Schedule, ScheduledEvent, SnapshotSource};
+use super::schedule::{Schedule, SnapshotSource};
 use super::violation::Violation;
 
 /// The namespaced rollouts' namespace.
@@ -242,18 +242,5 @@ impl Rollout {
             });
         }
         (transcript, violations)
-    }
-}
-
-impl ScheduledEvent {
-    /// The run this event concerns, if any.
-    pub fn run(&self) -> Option<&str> {
-        match self {
-            ScheduledEvent::Approve { run, .. }
-            | ScheduledEvent::DeleteApprovalRequest { run, .. }
-            | ScheduledEvent::Stop { run }
-            | ScheduledEvent::Resume { run } => Some(run),
-            _ => None,
-        }
     }
 }

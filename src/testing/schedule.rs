@@ -104,6 +104,19 @@ impl ScheduledEvent {
     }
 }
 
+impl ScheduledEvent {
+    /// The run this event concerns, if any.
+    pub fn run(&self) -> Option<&str> {
+        match self {
+            ScheduledEvent::Approve { run, .. }
+            | ScheduledEvent::DeleteApprovalRequest { run, .. }
+            | ScheduledEvent::Stop { run }
+            | ScheduledEvent::Resume { run } => Some(run),
+            _ => None,
+        }
+    }
+}
+
 /// Events at offsets from the start of a rollout.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Schedule {
