@@ -268,7 +268,7 @@ fn a_transcript_read_back_from_json_is_checked_by_its_events() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..invariants_support::config() })]
+    #![proptest_config(ProptestConfig { cases: 256, ..invariants_support::config("proptest-regressions/invariants_checker.txt") })]
 
     /// Every near-valid strategy fails the run at initialization with its message, and breaks
     /// no invariant on the way.

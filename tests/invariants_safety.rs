@@ -33,7 +33,7 @@ fn assert_clean(rollout: &Rollout, focus: Invariant) -> Result<(), TestCaseError
 }
 
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(config("proptest-regressions/invariants_safety.txt"))]
 
     /// 1. Stage order: approvals before and after stages granted by the schedule only (or
     ///    late, or never), up to three stages, Stop and Run in between.

@@ -13,7 +13,7 @@ use staged_rollout::testing::{Invariant, RolloutParams, Termination, rollouts};
 use invariants_support::{config, of, violations};
 
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(config("proptest-regressions/invariants_termination.txt"))]
 
     #[test]
     fn invariant_8_termination(rollout in rollouts(RolloutParams { fault_per_mille: 150, ..RolloutParams::healthy() })) {

@@ -6,12 +6,13 @@ use proptest::test_runner::{Config, FileFailurePersistence};
 use staged_rollout::sim::Transcript;
 use staged_rollout::testing::{Invariant, Rollout, Termination, Violation};
 
-/// 1,000 cases, or `PROPTEST_CASES`.
-pub fn config() -> Config {
+/// 1,000 cases, or `PROPTEST_CASES`; failures persisted in `file` (relative to the crate root,
+/// where `cargo test` runs: `proptest-regressions/<suite>.txt`) and replayed first next time.
+pub fn config(file: &'static str) -> Config {
     let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(1000);
     Config {
         cases,
-        failure_persistence: Some(Box::new(FileFailurePersistence::SourceParallel("proptest-regressions"))),
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(file))),
         max_shrink_iters: 4096,
         ..Config::default()
     }
