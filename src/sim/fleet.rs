@@ -2,6 +2,7 @@
 //! observes a run, carries out the engine's actions and writes the status — as an API server
 //! would, with generations, resourceVersions and conflicts.
 
+use std::collections::HashMap;
 use std::future::Future;
 
 use crate::action::{Action, ObjectRef};
@@ -24,6 +25,7 @@ impl Hub {
 
     /// Marks the start of a reconcile of `run` (events recorded from now on belong to it).
     pub(crate) fn begin_reconcile(&mut self, run: &ObjectRef) {
+        self.reconciles += 1;
         self.actor = Some(Actor { run: key_ref(run), mark: self.transcript.len() });
     }
 
@@ -89,6 +91,7 @@ impl Hub {
                 stored.metadata.generation = Some(stored.metadata.generation() + 1);
                 stored.metadata.resource_version = Some(rv.clone());
                 let meta = stored.metadata.clone();
+                self.binding_writes.record(&key);
                 let event = Event::new(now, EventKind::BindingUpdated)
                     .cluster(spec.target_cluster.clone())
                     .snapshot(spec.resource_snapshot_name.clone());
@@ -107,6 +110,7 @@ impl Hub {
                 conditions.push(c);
                 stored.metadata.resource_version = Some(rv.clone());
                 let meta = stored.metadata.clone();
+                self.binding_writes.record(&key);
                 let (cluster, snapshot) =
                     (stored.spec.target_cluster.clone(), stored.spec.resource_snapshot_name.clone());
                 let mark = self.actor.as_ref().map_or(self.transcript.len(), |a| a.mark);
@@ -164,6 +168,7 @@ impl Hub {
                 stored.metadata.deletion_timestamp = Some(now);
                 stored.metadata.resource_version = Some(rv);
                 let meta = stored.metadata.clone();
+                self.binding_writes.record(&key);
                 if let Some(a) = &self.actor {
                     self.deleted_by.insert(key, a.run.clone());
                 }
@@ -177,13 +182,21 @@ impl Hub {
     /// every status write attempt, so the events of a reconcile whose write failed read as well.
     pub(crate) fn label_stages(&mut self, status: &crate::api::UpdateRunStatus) {
         let Some(mark) = self.actor.as_ref().map(|a| a.mark.min(self.transcript.len())) else { return };
+        // Each cluster's first stage, built once for all of this reconcile's events (a pass may
+        // start thousands of clusters).
+        let mut stage_of: Option<HashMap<&str, &str>> = None;
         for e in &mut self.transcript[mark..] {
             if matches!(e.event, EventKind::BindingUpdated | EventKind::RolloutStarted) && e.stage.is_none() {
-                e.stage = status
-                    .stages_status
-                    .iter()
-                    .find(|s| s.clusters.iter().any(|c| Some(&c.cluster_name) == e.cluster.as_ref()))
-                    .map(|s| s.stage_name.clone());
+                let stage_of = stage_of.get_or_insert_with(|| {
+                    let mut map = HashMap::new();
+                    for s in &status.stages_status {
+                        for c in &s.clusters {
+                            map.entry(c.cluster_name.as_str()).or_insert(s.stage_name.as_str());
+                        }
+                    }
+                    map
+                });
+                e.stage = e.cluster.as_deref().and_then(|c| stage_of.get(c)).map(|s| (*s).to_owned());
             }
         }
     }

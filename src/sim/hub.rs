@@ -56,6 +56,39 @@ pub(crate) struct Touched {
     pub(crate) clusters: bool,
 }
 
+/// Which bindings were written, and when cluster membership last changed: what the member agents
+/// need to look at again. Each binding is listed once, at its last write, so the member agents
+/// visit only what changed since they last looked instead of every binding on every event.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct BindingWrites {
+    seq: u64,
+    by_seq: BTreeMap<u64, Key>,
+    last: BTreeMap<Key, u64>,
+    /// Bumped whenever a cluster joins or leaves: any binding may have become ready or not.
+    pub(crate) cluster_epoch: u64,
+}
+
+impl BindingWrites {
+    /// Records a write (creation, change or removal) of the binding `key`.
+    pub(crate) fn record(&mut self, key: &Key) {
+        self.seq += 1;
+        if let Some(old) = self.last.insert(key.clone(), self.seq) {
+            self.by_seq.remove(&old);
+        }
+        self.by_seq.insert(self.seq, key.clone());
+    }
+
+    /// The sequence number of the last write.
+    pub(crate) fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// The bindings written after write `seq`.
+    pub(crate) fn since(&self, seq: u64) -> impl Iterator<Item = &Key> {
+        self.by_seq.range(seq + 1..).map(|(_, k)| k)
+    }
+}
+
 /// The run currently reconciling: the driver observes it first, then applies its actions.
 #[derive(Clone, Debug)]
 pub(crate) struct Actor {
@@ -92,6 +125,10 @@ pub struct Hub {
     /// Clusters that left since the simulation last looked.
     pub(crate) left_clusters: Vec<String>,
     pub(crate) actor: Option<Actor>,
+    /// Binding writes and cluster membership changes, for the member agents.
+    pub(crate) binding_writes: BindingWrites,
+    /// Reconciles started on this hub (observations taken by the controller).
+    pub(crate) reconciles: u64,
 }
 
 impl Hub {
@@ -116,6 +153,8 @@ impl Hub {
             created_approvals: Vec::new(),
             left_clusters: Vec::new(),
             actor: None,
+            binding_writes: BindingWrites::default(),
+            reconciles: 0,
         }
     }
 
@@ -124,6 +163,12 @@ impl Hub {
     /// The current simulated time.
     pub fn now(&self) -> Time {
         self.now
+    }
+
+    /// How many reconciles the controller has started on this hub: each observes the hub once,
+    /// whether or not it then writes anything.
+    pub fn reconciles(&self) -> u64 {
+        self.reconciles
     }
 
     /// The member clusters of the fleet, by name.
@@ -369,4 +414,24 @@ impl Hub {
 /// `k=v,k=v`, as `kubectl --show-labels` prints labels.
 pub(crate) fn format_labels(labels: &BTreeMap<String, String>) -> String {
     labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binding_writes_list_each_binding_once_at_its_last_write() {
+        let key = |n: &str| (String::new(), n.to_owned());
+        let mut w = BindingWrites::default();
+        w.record(&key("a"));
+        w.record(&key("b"));
+        let seen = w.seq();
+        w.record(&key("a"));
+        w.record(&key("c"));
+        w.record(&key("a"));
+        assert_eq!(w.since(0).collect::<Vec<_>>(), [&key("b"), &key("c"), &key("a")]);
+        assert_eq!(w.since(seen).collect::<Vec<_>>(), [&key("c"), &key("a")]);
+        assert_eq!(w.since(w.seq()).count(), 0);
+    }
 }

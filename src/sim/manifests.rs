@@ -32,6 +32,7 @@ impl Hub {
         let mut cluster = MemberCluster::new(name, labels.clone());
         self.stamp_new(&mut cluster.metadata);
         self.clusters.insert(name.to_owned(), cluster);
+        self.binding_writes.cluster_epoch += 1;
         self.record(Event::new(self.now, EventKind::ClusterJoined).cluster(name).detail(format_labels(&labels)));
         self.touched.clusters = true;
         self.reschedule_all();
@@ -54,6 +55,7 @@ impl Hub {
         if self.clusters.remove(name).is_none() {
             return false;
         }
+        self.binding_writes.cluster_epoch += 1;
         self.record(Event::new(self.now, EventKind::ClusterLeft).cluster(name));
         self.left_clusters.push(name.to_owned());
         self.touched.clusters = true;

@@ -1,13 +1,15 @@
 //! Member agents: each member cluster applies the snapshot its binding names after a delay and
 //! reports back on the binding, at the binding's generation.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::api::well_known::condition_types as ct;
-use crate::api::{ApplyStrategy, BindingState, Condition, ConditionStatus, Duration, is_condition_true, set_condition};
+use crate::api::{
+    ApplyStrategy, Binding, BindingState, Condition, ConditionStatus, Duration, is_condition_true, set_condition,
+};
 
 use super::clock::SplitMix64;
 use super::hub::{Hub, Key};
@@ -91,6 +93,12 @@ pub(crate) enum MemberWork {
     Cleanup { cluster: String, binding: Key, uid: String },
 }
 
+/// What a binding needs from its member agent.
+enum Due {
+    Apply,
+    Cleanup,
+}
+
 #[derive(Clone, Debug)]
 struct Agent {
     delay: Delay,
@@ -142,6 +150,11 @@ pub(crate) struct Members {
     handled: BTreeMap<Key, (String, i64)>,
     /// Bindings whose cleanup was scheduled.
     cleaning: BTreeMap<Key, String>,
+    /// How far [`Members::scan`] has looked: the hub's last binding write and cluster epoch
+    /// (`None`: never, so look at every binding).
+    seen: Option<(u64, u64)>,
+    /// Bindings to look at again although they were not written (`heal` forgot their apply).
+    recheck: BTreeSet<Key>,
 }
 
 impl Members {
@@ -190,36 +203,73 @@ impl Members {
             .collect();
         for k in failed {
             self.handled.remove(&k);
+            self.recheck.insert(k);
         }
     }
 
-    /// Looks at every binding and returns the work the agents start now, with its delay.
+    /// Returns the work the agents start now, with its delay, in binding order. Only the
+    /// bindings written since the last scan can have new work (or every binding, after a cluster
+    /// joined or left), so a scan costs what changed, not the size of the fleet; debug builds
+    /// check that against a scan of every binding.
     pub(crate) fn scan(&mut self, hub: &Hub) -> Vec<(Duration, MemberWork)> {
-        let mut work = Vec::new();
+        let writes = &hub.binding_writes;
+        let keys: BTreeSet<Key> = match self.seen {
+            Some((seq, epoch)) if epoch == writes.cluster_epoch => {
+                let mut keys: BTreeSet<Key> = writes.since(seq).cloned().collect();
+                keys.append(&mut self.recheck);
+                keys
+            }
+            _ => {
+                self.recheck.clear();
+                hub.bindings.keys().cloned().collect()
+            }
+        };
+        self.seen = Some((writes.seq(), writes.cluster_epoch));
+        #[cfg(debug_assertions)]
         for (key, b) in &hub.bindings {
+            debug_assert!(
+                keys.contains(key) || self.due(hub, key, b).is_none(),
+                "binding {key:?} has member work but was not recorded as written"
+            );
+        }
+        let mut work = Vec::new();
+        for key in keys {
+            let Some(b) = hub.bindings.get(&key) else { continue };
+            let Some(due) = self.due(hub, &key, b) else { continue };
             let cluster = b.spec.target_cluster.clone();
             let uid = b.metadata.uid.clone().unwrap_or_default();
-            let joined = hub.clusters.contains_key(&cluster);
-            if b.metadata.deletion_timestamp.is_some() {
-                if self.cleaning.get(key) != Some(&uid) {
+            match due {
+                Due::Cleanup => {
                     self.cleaning.insert(key.clone(), uid.clone());
+                    let joined = hub.clusters.contains_key(&cluster);
                     let delay = if joined { self.agent(&cluster).next_delay() } else { Duration::ZERO };
-                    work.push((delay, MemberWork::Cleanup { cluster, binding: key.clone(), uid }));
+                    work.push((delay, MemberWork::Cleanup { cluster, binding: key, uid }));
                 }
-                continue;
-            }
-            let generation = b.metadata.generation();
-            let ready = joined
-                && b.spec.state == BindingState::Bound
-                && !b.spec.resource_snapshot_name.is_empty()
-                && is_condition_true(b.conditions(), ct::ROLLOUT_STARTED, generation);
-            if ready && self.handled.get(key) != Some(&(uid.clone(), generation)) {
-                self.handled.insert(key.clone(), (uid.clone(), generation));
-                let delay = self.agent(&cluster).next_delay();
-                work.push((delay, MemberWork::Apply { cluster, binding: key.clone(), uid, generation }));
+                Due::Apply => {
+                    let generation = b.metadata.generation();
+                    self.handled.insert(key.clone(), (uid.clone(), generation));
+                    let delay = self.agent(&cluster).next_delay();
+                    work.push((delay, MemberWork::Apply { cluster, binding: key, uid, generation }));
+                }
             }
         }
         work
+    }
+
+    /// The work binding `key` needs that has not been started: a cleanup once it is being
+    /// deleted, an apply once it is bound with its rollout started at its generation.
+    fn due(&self, hub: &Hub, key: &Key, b: &Binding) -> Option<Due> {
+        let uid = b.metadata.uid.as_deref().unwrap_or("");
+        if b.metadata.deletion_timestamp.is_some() {
+            return (self.cleaning.get(key).map(String::as_str) != Some(uid)).then_some(Due::Cleanup);
+        }
+        let generation = b.metadata.generation();
+        let ready = b.spec.state == BindingState::Bound
+            && !b.spec.resource_snapshot_name.is_empty()
+            && is_condition_true(b.conditions(), ct::ROLLOUT_STARTED, generation)
+            && hub.clusters.contains_key(&b.spec.target_cluster);
+        let handled = self.handled.get(key).is_some_and(|(u, g)| u == uid && *g == generation);
+        (ready && !handled).then_some(Due::Apply)
     }
 
     /// Finishes a piece of work, if it still applies to the hub as it is now.
@@ -318,6 +368,7 @@ impl Members {
         }
         b.metadata.resource_version = Some(rv);
         let meta = b.metadata.clone();
+        hub.binding_writes.record(key);
         let event = match run {
             Some(r) => event.run(&ns, &r),
             None => event.namespace(&ns),
@@ -340,6 +391,7 @@ impl Members {
             agent.objects.remove(&placement);
         }
         hub.bindings.remove(key);
+        hub.binding_writes.record(key);
         self.handled.remove(key);
         self.cleaning.remove(key);
         let by = hub.deleted_by.remove(key);

@@ -296,6 +296,7 @@ fn create_binding(hub: &mut Hub, placement: &Placement, policy_snapshot: &str, c
         extra: Default::default(),
     };
     let key = (ns.clone(), binding.metadata.name().to_owned());
+    hub.binding_writes.record(&key);
     hub.bindings.insert(key, binding);
     hub.record(Event::new(hub.now, EventKind::BindingScheduled).namespace(&ns).cluster(cluster).detail(&name));
     hub.touch_placement(&ns, &name);
@@ -318,6 +319,7 @@ fn repoint(hub: &mut Hub, key: &Key, policy_snapshot: &str, state: Option<Bindin
     b.metadata.generation = Some(b.metadata.generation() + 1);
     b.metadata.resource_version = Some(rv);
     let meta = b.metadata.clone();
+    hub.binding_writes.record(key);
     let cluster = b.spec.target_cluster.clone();
     if reselected {
         let placement = meta.label(well_known::PLACEMENT_TRACKING_LABEL).unwrap_or("").to_owned();
@@ -341,6 +343,7 @@ fn unschedule(hub: &mut Hub, key: &Key) {
     b.metadata.generation = Some(b.metadata.generation() + 1);
     b.metadata.resource_version = Some(rv);
     let meta = b.metadata.clone();
+    hub.binding_writes.record(key);
     let cluster = b.spec.target_cluster.clone();
     let placement = meta.label(well_known::PLACEMENT_TRACKING_LABEL).unwrap_or("").to_owned();
     hub.record(

@@ -1,13 +1,16 @@
 //! Transcripts: what happened in a simulation, as timestamped data.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
 use crate::action::{Action, ObjectRef};
 use crate::api::well_known::{condition_types as ct, reasons};
-use crate::api::{Condition, ConditionStatus, StageUpdatingStatus, State, Time, UpdateRunStatus, find_condition};
+use crate::api::{
+    ClusterUpdatingStatus, Condition, ConditionStatus, StageUpdatingStatus, State, Time, UpdateRunStatus,
+    find_condition,
+};
 use crate::world::ObservedApproval;
 
 use super::faults::Fault;
@@ -423,8 +426,14 @@ fn stage_events(old: Option<&StageUpdatingStatus>, new: &StageUpdatingStatus, at
             _ => {}
         }
     }
+    // Each old cluster entry by name (the first one, as a search would find it), built once: a
+    // stage may hold thousands of clusters.
+    let mut old_clusters: HashMap<&str, &ClusterUpdatingStatus> = HashMap::new();
+    for c in old.map_or(&[][..], |s| s.clusters.as_slice()) {
+        old_clusters.entry(c.cluster_name.as_str()).or_insert(c);
+    }
     for cluster in &new.clusters {
-        let before = old.and_then(|s| s.clusters.iter().find(|c| c.cluster_name == cluster.cluster_name));
+        let before = old_clusters.get(cluster.cluster_name.as_str());
         let old_conds = before.map_or(no_conditions, |c| c.conditions.as_slice());
         if let Some(c) = entered(old_conds, &cluster.conditions, ct::SUCCEEDED) {
             let e = match c.status {
