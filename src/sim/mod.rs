@@ -508,6 +508,11 @@ impl Simulation {
                 .run(&key.0, &key.1)
                 .detail("stale observation: the hub as of the previous reconcile");
             self.hub.record(e);
+            // The lagging cache catches up: the watch events this reconcile could not see are
+            // delivered again (a real informer calls its handlers only once its cache holds the
+            // change, so the change that triggered this reconcile is not lost for good).
+            let at = hub_now.add_ceil(self.retry_after());
+            self.queue.push(at, Due::Reconcile { run: key.clone(), cause: Cause::Watch });
         }
         let crashed = fired.contains(&Fault::CrashBeforeStatusWrite);
         for f in &fired {
