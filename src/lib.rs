@@ -209,6 +209,45 @@
 //! * A `nil` stage selector selects no cluster, as KubeFleet's informer cache evaluates it (an
 //!   uncached list would select every cluster).
 //!
+//! # Plugging in your I/O: [`Fleet`] and [`Driver`]
+//!
+//! Every caller needs the same sequence around [`reconcile`] and gets it subtly wrong by hand:
+//! observe, reconcile, apply the actions in order and stop at the first failure, persist the
+//! status only when it changed and only against the `resourceVersion` observed (so a stale
+//! observation cannot overwrite newer progress), then honour the wake. Implement [`Fleet`] —
+//! `observe`, `apply`, `write_status`, each returning a `Send` future — over your client (kube-rs,
+//! a database, a test double) and call [`Driver::step`]; every failure comes back as a
+//! [`DriverError`] and leaves the run recoverable by the next step. The crate depends on no async
+//! runtime: a kube-rs reconciler awaits [`Driver::step`] on tokio, and the simulator polls the
+//! same future once with [`block_on_ready`].
+//!
+//! # Simulating a rollout: [`sim`]
+//!
+//! [`sim::Simulation`] is a deterministic hub — placements with KubeFleet's scheduler, resource
+//! snapshots, member agents that apply after configurable delays or fail, approvers, scripted
+//! events — on a virtual clock that jumps to the next wake-up. It implements [`Fleet`], so the
+//! [`Driver`] runs in simulation exactly as in production. Scenarios are plain serde data (the
+//! YAML format is documented in `examples/scenarios/README.md`), and every simulation yields a
+//! [`sim::Transcript`] of timestamped events and what each member holds:
+//!
+//! ```
+//! use staged_rollout::sim::{RunPhase, Scenario, Simulation};
+//!
+//! // The seed how-to's cluster-scoped half: a rollout of `value2`, then a rollback to `value1`.
+//! let yaml = include_str!("../examples/scenarios/seed-cluster.yaml");
+//! let scenario: Scenario = serde_saphyr::from_str(yaml)?;
+//! let mut sim = Simulation::from_scenario(&scenario)?;
+//! sim.run()?;
+//! assert_eq!(sim.run_phase("example-run"), RunPhase::Succeeded);
+//! assert_eq!(sim.run_phase("example-run-2"), RunPhase::Succeeded);
+//! let transcript = sim.transcript();
+//! assert!(transcript.events.iter().any(|e| e.approval_request.as_deref() == Some("example-run-canary")));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! `cargo run --example simulate -- FILE [--json]` runs a scenario file from the command line;
+//! `cargo run --example walkthrough` replays the whole seed how-to.
+//!
 //! # Feature flags
 //!
 //! * `proptest` — generators for fleets, strategies and event schedules, and checkers for the
