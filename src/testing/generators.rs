@@ -8,7 +8,8 @@ use proptest::prelude::*;
 
 use crate::api::{Duration, IntOrString, LabelSelector, StageConfig, StageTask, State, UpdateStrategySpec};
 use crate::sim::{
-    ApprovalPolicy, Delay, Fault, FleetMember, MemberBehaviour, MemberFailure, RandomFaults, SnapshotMode,
+    ApprovalPolicy, Delay, EnginePreset, Fault, FleetMember, MemberBehaviour, MemberFailure, RandomFaults,
+    SnapshotMode, Wakeups,
 };
 
 use super::rollout::{Rollout, RunPlan};
@@ -432,11 +433,16 @@ pub struct RolloutParams {
     pub pinned_snapshots: bool,
     /// Whether the schedule ends by setting every run to `Run` (so a stopped run resumes).
     pub resume_at_end: bool,
+    /// Whether the engine preset (today's KubeFleet or the seed-compatible one) and the
+    /// simulator's wake-ups (watch-driven or polling, as KubeFleet's controller) vary;
+    /// otherwise today's KubeFleet, watch-driven (the setting of [`StepBound`](super::StepBound)).
+    pub vary_engine: bool,
 }
 
 impl Default for RolloutParams {
     /// Up to 4 clusters and 3 stages, either scope, one or two runs, any member behaviour, any
-    /// events, honest faults at 10 %, jitter, decoys, valid strategies.
+    /// events, honest faults at 10 %, jitter, decoys, valid strategies, today's KubeFleet,
+    /// watch-driven.
     fn default() -> Self {
         RolloutParams {
             max_clusters: 4,
@@ -456,6 +462,7 @@ impl Default for RolloutParams {
             near_valid: false,
             pinned_snapshots: true,
             resume_at_end: false,
+            vary_engine: false,
         }
     }
 }
@@ -473,6 +480,7 @@ impl RolloutParams {
             decoy_approvals: false,
             pinned_snapshots: false,
             resume_at_end: true,
+            vary_engine: false,
             ..RolloutParams::default()
         }
     }
@@ -560,18 +568,35 @@ pub fn rollouts(params: RolloutParams) -> impl Strategy<Value = Rollout> {
         };
         let snapshots = prop_oneof![Just(SnapshotMode::OnChange), Just(SnapshotMode::OnRequest)];
         let decoys = p.decoy_approvals;
-        (fleet(clusters, stages, p.healthy), strategy, runs, namespaced, approvals, sched, faults, snapshots).prop_map(
-            move |(fleet, strategy, runs, namespaced, after, schedule, faults, snapshots)| Rollout {
-                namespace: namespaced.then(|| super::rollout::NAMESPACE.to_owned()),
-                fleet,
-                member_defaults: MemberBehaviour::default(),
-                strategy,
-                runs,
-                approvals: ApprovalPolicy { after, ..ApprovalPolicy::default() },
-                schedule,
-                snapshots,
-                decoy_approvals: decoys,
-                faults,
+        let engine = if p.vary_engine {
+            prop_oneof![
+                4 => Just((EnginePreset::Kubefleet, Wakeups::Exact)),
+                1 => Just((EnginePreset::Kubefleet, Wakeups::Polling)),
+                2 => Just((EnginePreset::SeedCompatible, Wakeups::Exact)),
+                1 => Just((EnginePreset::SeedCompatible, Wakeups::Polling)),
+            ]
+            .boxed()
+        } else {
+            Just((EnginePreset::Kubefleet, Wakeups::Exact)).boxed()
+        };
+        let parts =
+            (fleet(clusters, stages, p.healthy), strategy, runs, namespaced, approvals, sched, faults, snapshots);
+        (parts, engine).prop_map(
+            move |((fleet, strategy, runs, namespaced, after, schedule, faults, snapshots), (engine, wakeups))| {
+                Rollout {
+                    namespace: namespaced.then(|| super::rollout::NAMESPACE.to_owned()),
+                    fleet,
+                    member_defaults: MemberBehaviour::default(),
+                    strategy,
+                    runs,
+                    approvals: ApprovalPolicy { after, ..ApprovalPolicy::default() },
+                    schedule,
+                    snapshots,
+                    decoy_approvals: decoys,
+                    faults,
+                    engine,
+                    wakeups,
+                }
             },
         )
     })

@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 use crate::action::ObjectRef;
 use crate::api::{Duration, State, UpdateStrategySpec};
 use crate::sim::{
-    ApprovalPolicy, FleetMember, MemberBehaviour, RandomFaults, Scenario, ScriptAction, ScriptStep, Settings, SimError,
-    Simulation, SnapshotMode, Transcript,
+    ApprovalPolicy, EnginePreset, FleetMember, MemberBehaviour, RandomFaults, Scenario, ScriptAction, ScriptStep,
+    Settings, SimError, Simulation, SnapshotMode, Transcript, Wakeups,
 };
 
 use super::invariants::{Checker, Termination};
@@ -60,6 +60,10 @@ pub struct Rollout {
     pub decoy_approvals: bool,
     /// Seeded random faults.
     pub faults: Option<RandomFaults>,
+    /// The engine's behaviour: today's KubeFleet or the seed-compatible preset.
+    pub engine: EnginePreset,
+    /// When the simulator reconciles: watch-driven, or polling as KubeFleet's controller.
+    pub wakeups: Wakeups,
 }
 
 impl Rollout {
@@ -86,7 +90,11 @@ impl Rollout {
         let settings = Settings {
             resource_snapshots: Some(self.snapshots),
             faults: self.faults.clone(),
-            until: Some(Duration::from_secs(6 * 3600)),
+            engine: self.engine,
+            wakeups: self.wakeups,
+            // Polling goes on while a run is stuck: stop an hour in (everything a schedule does
+            // happens within its first half hour).
+            until: Some(Duration::from_secs(if self.wakeups == Wakeups::Polling { 3600 } else { 6 * 3600 })),
             max_steps: Some(20_000),
             ..Settings::default()
         };
