@@ -43,16 +43,23 @@ impl std::fmt::Display for ObjectRef {
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Action {
-    /// Add [`UPDATE_RUN_FINALIZER`](well_known::UPDATE_RUN_FINALIZER) to the run (a metadata
-    /// update of the run object).
+    /// Add [`UPDATE_RUN_FINALIZER`](well_known::UPDATE_RUN_FINALIZER) to the run: an update of
+    /// the run object guarded by `resource_version`, as KubeFleet's `client.Update` is. (A blind
+    /// patch would hand the caller a new `resourceVersion` under which a status computed from a
+    /// stale observation could overwrite newer progress.)
     AddFinalizer {
         /// The run.
         run: ObjectRef,
+        /// The run's `resourceVersion` as observed; the update must conflict when it changed.
+        resource_version: Option<String>,
     },
-    /// Remove the finalizer from the run so the API server can delete it.
+    /// Remove the finalizer from the run so the API server can delete it (an update guarded by
+    /// `resource_version`, like [`Action::AddFinalizer`]).
     RemoveFinalizer {
         /// The run.
         run: ObjectRef,
+        /// The run's `resourceVersion` as observed.
+        resource_version: Option<String>,
     },
     /// Delete every approval request labelled `kubernetes-fleet.io/targetUpdateRun=<run>`
     /// (`ClusterApprovalRequest`s for a cluster-scoped run; `ApprovalRequest`s in the run's
@@ -128,7 +135,7 @@ impl Action {
     /// The object the action writes, when it writes one object.
     pub fn target(&self) -> Option<&ObjectRef> {
         match self {
-            Action::AddFinalizer { run } | Action::RemoveFinalizer { run } => Some(run),
+            Action::AddFinalizer { run, .. } | Action::RemoveFinalizer { run, .. } => Some(run),
             Action::UpdateBinding { binding, .. }
             | Action::MarkBindingRolloutStarted { binding, .. }
             | Action::DeleteBinding { binding, .. } => Some(binding),

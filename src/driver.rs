@@ -182,7 +182,8 @@ pub enum FleetError {
 ///   `resourceVersion`. A missing run is [`FleetError::NotFound`].
 /// * [`apply`](Fleet::apply): carry out one [`Action`] exactly as its documentation says. Treat
 ///   deleting an object that is already gone as success (KubeFleet ignores NotFound there);
-///   reject [`Action::UpdateBinding`] whose `resource_version` is outdated, and
+///   reject [`Action::UpdateBinding`], [`Action::AddFinalizer`] and [`Action::RemoveFinalizer`]
+///   whose `resource_version` is outdated, and
 ///   [`Action::CreateApprovalRequest`] for an existing name, with [`FleetError::Conflict`].
 /// * [`write_status`](Fleet::write_status): replace the run's status (the status subresource)
 ///   if and only if the stored `resourceVersion` equals the one in `run.metadata`, else
@@ -388,13 +389,13 @@ fn note_run_write(object: &mut UpdateRun, run: &ObjectRef, action: &Action, appl
     let finalizer = well_known::UPDATE_RUN_FINALIZER;
     let meta = object.metadata_mut();
     match action {
-        Action::AddFinalizer { run: target } if target == run => {
+        Action::AddFinalizer { run: target, .. } if target == run => {
             let finalizers = meta.finalizers.get_or_insert_with(Vec::new);
             if !finalizers.iter().any(|f| f == finalizer) {
                 finalizers.push(finalizer.to_owned());
             }
         }
-        Action::RemoveFinalizer { run: target } if target == run => {
+        Action::RemoveFinalizer { run: target, .. } if target == run => {
             if let Some(finalizers) = meta.finalizers.as_mut() {
                 finalizers.retain(|f| f != finalizer);
             }

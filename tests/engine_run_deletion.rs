@@ -48,7 +48,10 @@ fn deleting_a_run_deletes_its_approval_requests_and_removes_the_finalizer() {
                 namespace: String::new(),
                 labels: [("kubernetes-fleet.io/targetUpdateRun".to_owned(), "run".to_owned())].into(),
             },
-            Action::RemoveFinalizer { run: ObjectRef::new("ClusterStagedUpdateRun", "", "run") },
+            Action::RemoveFinalizer {
+                run: ObjectRef::new("ClusterStagedUpdateRun", "", "run"),
+                resource_version: None
+            },
         ]
     );
     assert!(!out.status_changed);
@@ -76,7 +79,7 @@ fn deleting_a_namespaced_run() {
                 namespace: "team".into(),
                 labels: [("kubernetes-fleet.io/targetUpdateRun".to_owned(), "run".to_owned())].into(),
             },
-            Action::RemoveFinalizer { run: ObjectRef::new("StagedUpdateRun", "team", "run") },
+            Action::RemoveFinalizer { run: ObjectRef::new("StagedUpdateRun", "team", "run"), resource_version: None },
         ]
     );
 }
@@ -100,7 +103,10 @@ fn deleting_a_failed_run_leaves_its_status() {
 fn the_finalizer_is_added_on_the_first_reconcile() {
     let mut d = cluster_driver(MEMBERS, gated_strategy(), Some(State::Initialize));
     let out = d.step(t(0));
-    assert_eq!(out.actions[0], Action::AddFinalizer { run: ObjectRef::new("ClusterStagedUpdateRun", "", "run") });
+    assert_eq!(
+        out.actions[0],
+        Action::AddFinalizer { run: ObjectRef::new("ClusterStagedUpdateRun", "", "run"), resource_version: None }
+    );
     assert_eq!(
         d.run.metadata.finalizers.as_deref(),
         Some(&["kubernetes-fleet.io/stagedupdaterun-finalizer".to_owned()][..])
@@ -110,7 +116,10 @@ fn the_finalizer_is_added_on_the_first_reconcile() {
 
     let mut d = namespaced_driver(MEMBERS, gated_strategy(), Some(State::Initialize));
     let out = d.step(t(0));
-    assert_eq!(out.actions[0], Action::AddFinalizer { run: ObjectRef::new("StagedUpdateRun", "team", "run") });
+    assert_eq!(
+        out.actions[0],
+        Action::AddFinalizer { run: ObjectRef::new("StagedUpdateRun", "team", "run"), resource_version: None }
+    );
 }
 
 #[test]

@@ -161,12 +161,12 @@ fn reconcile_status(
             labels: [(well_known::TARGET_UPDATE_RUN_LABEL.to_owned(), run_ref.name.to_owned())].into(),
         });
         if meta.has_finalizer(well_known::UPDATE_RUN_FINALIZER) {
-            actions.push(Action::RemoveFinalizer { run: run_object });
+            actions.push(Action::RemoveFinalizer { run: run_object, resource_version: meta.resource_version.clone() });
         }
         return unwritten(actions, Wake::never(WakeReason::Deleted));
     }
     if !meta.has_finalizer(well_known::UPDATE_RUN_FINALIZER) {
-        actions.push(Action::AddFinalizer { run: run_object });
+        actions.push(Action::AddFinalizer { run: run_object, resource_version: meta.resource_version.clone() });
     }
 
     // KubeFleet rewrites every condition's observedGeneration first. The run's own conditions

@@ -365,24 +365,9 @@ impl<'a> SimFleet<'a> {
         self.apply_checked(action)
     }
 
-    /// Carries out an action as the API server would. Adding or removing the finalizer is an
-    /// update of the run as observed, as KubeFleet's controller makes it (`client.Update`): it
-    /// conflicts when the run changed since the observation. (Were it a blind patch, the driver
-    /// would carry the patched run's new `resourceVersion` into the status write, and a status
-    /// computed from a stale observation would overwrite newer progress.)
+    /// Carries out an action as the API server would (the hub conflicts a finalizer update made
+    /// from a stale observation, as it does a binding update).
     fn apply_checked(&mut self, action: &Action) -> Result<Applied, FleetError> {
-        if let Action::AddFinalizer { run } | Action::RemoveFinalizer { run } = action
-            && let Some(served) = &self.served
-            && served.run.object_ref() == *run
-        {
-            let stored = self.hub.run(&run.namespace, &run.name).and_then(|r| r.metadata().resource_version.clone());
-            if stored != served.run.metadata().resource_version {
-                return Err(FleetError::Conflict(format!(
-                    "{run}: the object has been modified (resourceVersion {} is stale)",
-                    served.run.metadata().resource_version.as_deref().unwrap_or("")
-                )));
-            }
-        }
         self.hub.apply_action(action)
     }
 

@@ -37,8 +37,16 @@ impl Hub {
     pub(crate) fn apply_action(&mut self, action: &Action) -> Result<Applied, FleetError> {
         let now = self.now;
         match action {
-            Action::AddFinalizer { run } | Action::RemoveFinalizer { run } => {
+            Action::AddFinalizer { run, resource_version } | Action::RemoveFinalizer { run, resource_version } => {
                 let key = key_ref(run);
+                let stored = self.runs.get(&key).ok_or_else(|| FleetError::NotFound(run.to_string()))?;
+                // An update of the run as observed: it conflicts when the run changed since.
+                if resource_version.is_some() && stored.metadata().resource_version != *resource_version {
+                    return Err(FleetError::Conflict(format!(
+                        "{run}: the object has been modified (resourceVersion {} is stale)",
+                        resource_version.as_deref().unwrap_or("")
+                    )));
+                }
                 let rv = self.next_rv();
                 let stored = self.runs.get_mut(&key).ok_or_else(|| FleetError::NotFound(run.to_string()))?;
                 let meta = stored.metadata_mut();

@@ -583,7 +583,7 @@ impl RunCheck {
             .collect();
         for action in v.actions {
             match action {
-                Action::AddFinalizer { run } | Action::RemoveFinalizer { run } if *run != self.run => {
+                Action::AddFinalizer { run, .. } | Action::RemoveFinalizer { run, .. } if *run != self.run => {
                     trespass(format!("{} on another run, {run}", action.name()))
                 }
                 Action::UpdateBinding { binding, .. }
