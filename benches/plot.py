@@ -8,8 +8,9 @@ Reads, under the cargo target directory (``$CARGO_TARGET_DIR`` or ``target``):
   reconcile counts);
 * ``callgrind/*.out`` -- instruction counts from ``benches/callgrind.sh``, if it was run.
 
-Writes ``benches/step-cost.svg`` (step cost against fleet size, log-log) and prints the
-markdown tables of ``benches/README.md``.
+Writes ``benches/step-cost.svg`` and ``benches/step-instructions.svg`` (step cost against
+fleet size, log-log, in time and in instructions) and prints the markdown tables of
+``benches/README.md``.
 
     python3 benches/plot.py [TARGET_DIR]
 """
@@ -126,7 +127,10 @@ def median(est):
 # ----- the plot ----------------------------------------------------------------------------
 
 
-def svg_plot(step, path):
+def svg_plot(values, path, fmt=None, note="criterion medians"):
+    """Two log-log panels (31 and 3 stages) of ``values[(f"{measure}/{shape}", str(n))]``."""
+    fmt = fmt or fmt_time
+    step = {k: {"median": {"point_estimate": v}} for k, v in values.items() if v}
     W, H = 980, 460
     panels = [("31 stages", ["31st_mc1", "31st_mc25pct"]), ("3 stages", ["3st_mc1", "3st_mc25pct"])]
     pw, ph, ml, mt, gap = 400, 320, 70, 40, 90
@@ -165,7 +169,7 @@ def svg_plot(step, path):
             v = 10**e
             out.append(f'<line x1="{x0}" y1="{Y(v):.1f}" x2="{x0 + pw}" y2="{Y(v):.1f}" stroke="#ddd"/>')
             if p == 0:
-                out.append(f'<text x="{x0 - 6}" y="{Y(v) + 4:.1f}" text-anchor="end">{fmt_time(v)}</text>')
+                out.append(f'<text x="{x0 - 6}" y="{Y(v) + 4:.1f}" text-anchor="end">{fmt(v)}</text>')
             e += 1
         # A slope-1 guide (linear growth) through the first in-place point.
         first = median(step.get((f"in_place/{shapes[0]}", str(FLEETS[0]))))
@@ -197,7 +201,7 @@ def svg_plot(step, path):
         out.append(f'<text x="{x + 30}" y="{ly + 4}">{names[m]}</text>')
     out.append(
         f'<text x="{lx}" y="{ly + 24}">solid: maxConcurrency 1; dashed: maxConcurrency 25 %; '
-        "dotted grey: linear growth from the first point; criterion medians</text>"
+        f"dotted grey: linear growth from the first point; {note}</text>"
     )
     out.append("</svg>")
     path.write_text("\n".join(out) + "\n")
@@ -255,12 +259,18 @@ def print_targets(step, irs, roll, rollout, foot, lat):
             if not (t and per_step):
                 continue
             ratio = t / (roll[key]["reconciles"] * per_step)
-            oks.append(ratio <= 1)
             prof = callgrind(prof_name)
             total_ir = ir_of(prof, "measured_rollout")
             engine_ir = ir_of(prof, "staged_rollout::engine::reconcile")
-            share = f", the engine {pct(engine_ir / total_ir)} of its instructions" if engine_ir and total_ir else ""
-            parts.append(f"{label}: {ratio:.1f} × its {roll[key]['reconciles']:,} reconciles × per-step cost{share}")
+            ir_step = irs.get((s, n), (None, None, None))[1]
+            ir_ratio = total_ir / (roll[key]["reconciles"] * ir_step) if total_ir and ir_step else None
+            oks.append((ir_ratio if ir_ratio is not None else ratio) <= 1)
+            share = f"; the engine is {pct(engine_ir / total_ir)} of its instructions" if engine_ir and total_ir else ""
+            irs_text = f"{ir_ratio:.1f} × in instructions, " if ir_ratio else ""
+            parts.append(
+                f"{label}: {irs_text}{ratio:.1f} × in time, its {roll[key]['reconciles']:,} reconciles × "
+                f"the per-step cost{share}"
+            )
         print(f"| a simulated rollout costs ≤ its reconciles × the per-step cost | {'; '.join(parts)} | "
               f"{verdict(all(oks) if oks else None)} |")
     # 4. peak memory.
@@ -326,8 +336,9 @@ def main():
     if roll:
         print("\n## Full simulated rollouts\n")
         print("| rollout | time | reconciles | simulator events | per-step cost (`reconcile`, mid-rollout) | "
-              "reconciles × per-step | time / budget | Ir rollout | Ir in engine::reconcile |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+              "reconciles × per-step | time / budget | Ir rollout | Ir / (reconciles × Ir per step) | "
+              "Ir in engine::reconcile |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         cases = [
             ("10000x3_mc25pct", "10,000 clusters, 3 stages, 25 %", median(rollout.get(("10000x3_mc25pct", ""))),
              ("3st_mc25pct", 10_000), "rollout-10k"),
@@ -342,10 +353,12 @@ def main():
             total_ir = ir_of(prof, "measured_rollout")
             engine_ir = ir_of(prof, "staged_rollout::engine::reconcile")
             share = f" ({pct(engine_ir / total_ir)})" if engine_ir and total_ir else ""
+            ir_step = irs.get((s, n), (None, None, None))[1]
+            ir_ratio = total_ir / (summary["reconciles"] * ir_step) if total_ir and ir_step else None
             print(
                 f"| {label} | {fmt_time(t)} | {summary['reconciles']:,} | {summary['sim_steps']:,} | "
                 f"{fmt_time(per_step)} | {fmt_time(budget)} | {f'{t / budget:.1f} ×' if budget else '–'} | "
-                f"{fmt_ir(total_ir)} | {fmt_ir(engine_ir)}{share} |"
+                f"{fmt_ir(total_ir)} | {f'{ir_ratio:.1f} ×' if ir_ratio else '–'} | {fmt_ir(engine_ir)}{share} |"
             )
 
     if foot:
@@ -360,7 +373,7 @@ def main():
                 f"{fmt_bytes(p['world_bytes'])} | {fmt_bytes(p['run_bytes'])} | {fmt_bytes(p['total_in_place_bytes'])} |"
             )
         print("\n## Serialized status at 10,000 clusters (etcd limit 1.5 MiB = 1,572,864 bytes)\n")
-        print("| run | phase | status JSON | whole run JSON | / etcd limit | bytes per cluster |")
+        print("| run | phase | status JSON | whole run JSON | / etcd limit | bytes per cluster (average) |")
         print("|---|---|---:|---:|---:|---:|")
         for z in foot["sizes"]:
             print(
@@ -382,9 +395,17 @@ def main():
 
     print_targets(step, irs, roll, rollout, foot, lat)
 
-    svg = HERE / "step-cost.svg"
-    svg_plot(step, svg)
-    print(f"\n(wrote {svg.relative_to(HERE.parent)})", file=sys.stderr)
+    times = {key: median(est) for key, est in step.items()}
+    svg_plot(times, HERE / "step-cost.svg")
+    instructions = {}
+    for (s, n), (ip, cp, pa) in irs.items():
+        instructions[(f"in_place/{s}", str(n))] = ip
+        instructions[(f"copy/{s}", str(n))] = cp
+        instructions[(f"parse_status/{s}", str(n))] = pa
+    if any(instructions.values()):
+        svg_plot(instructions, HERE / "step-instructions.svg", fmt=lambda v: fmt_ir(v).replace(" ", ""),
+                 note="instructions (callgrind)")
+    print("\n(wrote benches/step-cost.svg and benches/step-instructions.svg)", file=sys.stderr)
 
 
 if __name__ == "__main__":
