@@ -10,7 +10,7 @@ use crate::api::{
     ClusterStagedUpdateRun, ObjectMeta, Scope, StagedUpdateRun, Time, UpdateRunSpec, UpdateRunStatus, well_known,
 };
 use crate::config::Config;
-use crate::engine::{EngineError, Outcome, reconcile};
+use crate::engine::{EngineError, InPlaceOutcome, Outcome, reconcile, reconcile_in_place};
 use crate::world::World;
 
 /// A staged update run of either scope: the engine is generic over [`UpdateRunObject`](crate::api::UpdateRunObject), the
@@ -120,6 +120,16 @@ impl UpdateRun {
     /// [`reconcile`](crate::reconcile) for whichever kind this is.
     pub fn reconcile(&self, world: &World, now: Time, config: &Config) -> Result<Outcome, EngineError> {
         each!(self, r => reconcile(r, world, now, config))
+    }
+
+    /// [`reconcile_in_place`](crate::reconcile_in_place) for whichever kind this is.
+    pub fn reconcile_in_place(
+        &mut self,
+        world: &World,
+        now: Time,
+        config: &Config,
+    ) -> Result<InPlaceOutcome, EngineError> {
+        each!(self, r => reconcile_in_place(r, world, now, config))
     }
 }
 
@@ -282,8 +292,9 @@ pub struct Step {
     /// The run, as it stands after the step (new status, finalizers and `resourceVersion` as far
     /// as the driver knows them).
     pub run: UpdateRun,
-    /// The engine's outcome: the status, the actions (all applied) and the wake.
-    pub outcome: Outcome,
+    /// The engine's outcome: whether the status changed, the actions (all applied) and the wake.
+    /// The new status is [`run`](Step::run)'s.
+    pub outcome: InPlaceOutcome,
     /// Whether the status was written (it is written only when it changed).
     pub status_written: bool,
 }
@@ -339,8 +350,9 @@ impl Driver {
     pub async fn step<F: Fleet>(&self, fleet: &mut F, run: &ObjectRef, now: Time) -> Result<Step, DriverError> {
         let Observation { run: mut object, world } =
             fleet.observe(run).await.map_err(|source| DriverError::Observe { run: run.clone(), source })?;
+        // The observation is the driver's own copy: reconcile it in place, no status copy.
         let outcome = object
-            .reconcile(&world, now, &self.config)
+            .reconcile_in_place(&world, now, &self.config)
             .map_err(|source| DriverError::Engine { run: run.clone(), source })?;
         for (index, action) in outcome.actions.iter().enumerate() {
             let applied = fleet.apply(action).await.map_err(|source| DriverError::Action {
@@ -353,7 +365,6 @@ impl Driver {
         }
         let status_written = outcome.status_changed;
         if status_written {
-            object.set_status(outcome.status.clone());
             fleet.write_status(&object).await.map_err(|source| DriverError::Status { run: run.clone(), source })?;
         }
         Ok(Step { run: object, outcome, status_written })

@@ -235,10 +235,11 @@ pub(crate) struct SimFleet<'a> {
     pub(crate) nth: u32,
     /// Served instead of a fresh observation.
     pub(crate) stale: Option<Observation>,
-    /// The fresh observation taken, for a later stale one.
+    /// The fresh observation taken, for a later stale one (kept only when one may be served).
     pub(crate) fresh: Option<Observation>,
-    /// The observation the driver was served.
+    /// The observation the driver was served (kept only when reconciles are recorded).
     pub(crate) served: Option<Observation>,
+    keep: Keep,
     pub(crate) fired: Vec<Fault>,
     /// How many actions the driver was told were carried out.
     pub(crate) applied: usize,
@@ -249,6 +250,15 @@ pub(crate) struct SimFleet<'a> {
     actions_seen: usize,
 }
 
+/// Which observations a [`SimFleet`] keeps copies of after serving them.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Keep {
+    /// The fresh observation, because a stale-observation fault may serve it later.
+    pub(crate) fresh: bool,
+    /// The served observation, because the reconcile is recorded.
+    pub(crate) served: bool,
+}
+
 impl<'a> SimFleet<'a> {
     pub(crate) fn new(
         hub: &'a mut Hub,
@@ -256,6 +266,7 @@ impl<'a> SimFleet<'a> {
         drawn: Option<Drawn>,
         nth: u32,
         stale: Option<Observation>,
+        keep: Keep,
     ) -> SimFleet<'a> {
         SimFleet {
             hub,
@@ -265,6 +276,7 @@ impl<'a> SimFleet<'a> {
             stale,
             fresh: None,
             served: None,
+            keep,
             fired: Vec::new(),
             applied: 0,
             persisted: false,
@@ -276,9 +288,14 @@ impl<'a> SimFleet<'a> {
     fn observe_now(&mut self, run: &ObjectRef) -> Result<Observation, FleetError> {
         let fresh = self.hub.observation(run).ok_or_else(|| FleetError::NotFound(run.to_string()))?;
         self.hub.begin_reconcile(run);
-        self.fresh = Some(fresh.clone());
+        // Copying a whole observation costs as much as the engine's step: only when it is used.
+        if self.keep.fresh {
+            self.fresh = Some(fresh.clone());
+        }
         let served = self.stale.take().unwrap_or(fresh);
-        self.served = Some(served.clone());
+        if self.keep.served {
+            self.served = Some(served.clone());
+        }
         Ok(served)
     }
 

@@ -226,13 +226,15 @@ impl Hub {
         }
         let new = run.status().cloned().unwrap_or_default();
         let events = status_events(stored.status(), &new, now, &stored.spec().placement_name);
-        stored.set_status(new.clone());
         stored.metadata_mut().resource_version = Some(rv);
         let mark = match &self.actor {
             Some(a) if a.run == key => a.mark.min(self.transcript.len()),
             _ => self.transcript.len(),
         };
         self.label_stages(&new);
+        if let Some(stored) = self.runs.get_mut(&key) {
+            stored.set_status(new);
+        }
         // The engine's decisions read before the writes that carried them out — except accepted
         // approvals, which come first: they are what let the stage finish.
         let (accepted, rest): (Vec<Event>, Vec<Event>) =

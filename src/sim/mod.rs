@@ -65,7 +65,7 @@ pub use tables::{Kubectl, Table};
 pub use transcript::{Event, EventKind, ReconcileRecord, Transcript};
 
 use clock::EventQueue;
-use faults::{ArmedFault, Chaos, FaultState, SimFleet};
+use faults::{ArmedFault, Chaos, FaultState, Keep, SimFleet};
 use hub::Key;
 use member::{MemberWork, Members};
 use transcript::Event as TranscriptEvent;
@@ -451,6 +451,13 @@ impl Simulation {
         }
     }
 
+    /// Whether a later reconcile may be served a stale observation: a planned stale-observation
+    /// fault not yet spent, or random faults that draw them.
+    fn stale_observations_possible(&self) -> bool {
+        self.faults.iter().any(|f| f.plan.fault == Fault::StaleObservation && f.state != FaultState::Done)
+            || self.chaos.as_ref().is_some_and(|c| c.config.kinds.contains(&Fault::StaleObservation))
+    }
+
     fn retry_after(&self) -> Duration {
         self.settings.retry_after.unwrap_or(Duration::from_secs(1))
     }
@@ -460,10 +467,11 @@ impl Simulation {
         let Some(run) = self.hub.runs.get(key) else { return Ok(()) };
         let run_ref = run.object_ref();
         let hub_now = self.hub.now;
+        let keep = Keep { fresh: self.stale_observations_possible(), served: self.record };
         let track = self.runs.entry(key.clone()).or_default();
         track.reconciles += 1;
         let nth = track.reconciles;
-        let previous = track.last_observation.clone();
+        let previous = &track.last_observation;
 
         let mut drawn = self.chaos.as_mut().and_then(Chaos::draw);
         let now = self.chaos.as_mut().map_or(hub_now, |c| c.now(hub_now));
@@ -483,14 +491,14 @@ impl Simulation {
         if drawn.as_ref().is_some_and(|d| d.fault == Fault::StaleObservation) {
             drawn = None;
             if stale.is_none() && previous.is_some() {
-                stale = previous;
+                stale = previous.clone();
                 if let Some(c) = self.chaos.as_mut() {
                     c.fired += 1;
                 }
             }
         }
         let stale_note = stale.is_some();
-        let mut fleet = SimFleet::new(&mut self.hub, active, drawn.clone(), nth, stale);
+        let mut fleet = SimFleet::new(&mut self.hub, active, drawn.clone(), nth, stale, keep);
         let result = block_on_ready(self.driver.step(&mut fleet, &run_ref, now));
         fleet.flush_deferred();
         let SimFleet { fresh, fired, served, applied, persisted, .. } = fleet;
