@@ -76,8 +76,8 @@ impl<'w> Hub<'w> {
         if let Some(name) = sort_unique_by_name(&mut members, |m| m.0) {
             return Err(EngineError::DuplicateObject { kind: "MemberCluster", name: name.to_owned() });
         }
-        let mut bindings: Vec<&Binding> =
-            world.bindings.iter().filter(|b| in_scope(&b.metadata, run.namespace, run.placement_name)).collect();
+        let mut bindings: Vec<&Binding> = Vec::with_capacity(world.bindings.len());
+        bindings.extend(world.bindings.iter().filter(|b| in_scope(&b.metadata, run.namespace, run.placement_name)));
         if let Some(name) = sort_unique_by_name(&mut bindings, |b| b.metadata.name()) {
             return Err(EngineError::DuplicateObject { kind: "binding", name: format!("{}/{name}", run.namespace) });
         }

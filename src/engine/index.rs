@@ -11,27 +11,52 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::api::{Binding, Requirement, RequirementOperator};
 
-/// FNV-1a: a small, fast hash for short keys. Only lookups use it; no iteration order of a
-/// hashed map ever reaches the engine's output.
+/// A small, fast, deterministic hash for short string keys (cluster names, label values): eight
+/// bytes per multiply, then a final avalanche so that the low bits hashbrown indexes by are
+/// well mixed. Only lookups use it; no iteration order of a hashed map ever reaches the
+/// engine's output. It is not collision-resistant against chosen keys; the keys are names the
+/// fleet's administrators chose.
 #[derive(Default)]
-pub(crate) struct Fnv(u64);
+pub(crate) struct WordHash(u64);
 
-impl Hasher for Fnv {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
-        for b in bytes {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
+/// An odd 64-bit constant with well-spread bits (2⁶⁴ divided by the golden ratio).
+const SEED: u64 = 0x9e37_79b9_7f4a_7c15;
 
-    fn finish(&self) -> u64 {
-        self.0
+impl WordHash {
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(SEED);
     }
 }
 
-pub(crate) type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+impl Hasher for WordHash {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.mix(u64::from_le_bytes(word));
+        }
+        let tail = chunks.remainder();
+        let mut word = [0u8; 8];
+        word[..tail.len()].copy_from_slice(tail);
+        // The length keeps "a" and "a\0" apart.
+        self.mix(u64::from_le_bytes(word) ^ ((bytes.len() as u64) << 56));
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.mix(u64::from(byte));
+    }
+
+    fn finish(&self) -> u64 {
+        // SplitMix64's finalizer.
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<WordHash>>;
 
 /// A selected member cluster: its name, labels and binding.
 pub(crate) struct Candidate<'w> {
@@ -61,7 +86,7 @@ impl<'w> ClusterIndex<'w> {
 
     fn column(&mut self, key: &str) -> &Column<'w> {
         if !self.columns.contains_key(key) {
-            let mut dict: FnvMap<&'w str, u32> = FnvMap::default();
+            let mut dict: FastMap<&'w str, u32> = FastMap::default();
             let mut values = vec![""];
             let mut postings = vec![Vec::new()];
             let mut ids = Vec::with_capacity(self.candidates.len());

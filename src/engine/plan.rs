@@ -12,7 +12,7 @@ use crate::gocompat;
 
 use super::failure::{Failure, UNEXP, USER, VALFAIL};
 use super::hub::{Hub, RunRef};
-use super::index::{Candidate, ClusterIndex, FnvMap};
+use super::index::{Candidate, ClusterIndex, FastMap};
 
 /// `validatePlacement`: the placement exists and rolls out externally; returns its apply
 /// strategy after defaulting.
@@ -119,7 +119,7 @@ pub(crate) fn collect_scheduled<'w>(
     observed_count: i64,
 ) -> Result<(Scheduled<'w>, i64), Failure> {
     let latest_name = latest.metadata.name();
-    let mut scheduled = Scheduled { selected: Vec::new(), to_delete: Vec::new() };
+    let mut scheduled = Scheduled { selected: Vec::with_capacity(hub.bindings().len()), to_delete: Vec::new() };
     for &binding in hub.bindings() {
         let unscheduled = binding.spec.state == BindingState::Unscheduled;
         if binding.spec.scheduling_policy_snapshot_name == latest_name {
@@ -177,17 +177,18 @@ pub(crate) fn plan_stages<'a>(
 ) -> Result<Plan<'a>, (Failure, Option<Vec<PlannedStage<'a>>>)> {
     // A selected cluster's binding; with two for one cluster the last by name wins, as in
     // KubeFleet's map.
-    let mut binding_of: FnvMap<&str, &'a Binding> =
-        FnvMap::with_capacity_and_hasher(scheduled.selected.len(), Default::default());
+    let mut binding_of: FastMap<&str, &'a Binding> =
+        FastMap::with_capacity_and_hasher(scheduled.selected.len(), Default::default());
     for b in &scheduled.selected {
         binding_of.insert(b.spec.target_cluster.as_str(), b);
     }
     // Only member clusters the placement selected can join a stage, in name order.
-    let candidates: Vec<Candidate<'a>> = hub
-        .member_clusters()
-        .iter()
-        .filter_map(|&(name, labels)| Some(Candidate { name, labels, binding: binding_of.get(name).copied()? }))
-        .collect();
+    let mut candidates: Vec<Candidate<'a>> = Vec::with_capacity(binding_of.len());
+    candidates.extend(
+        hub.member_clusters()
+            .iter()
+            .filter_map(|&(name, labels)| Some(Candidate { name, labels, binding: binding_of.get(name).copied()? })),
+    );
     let mut index = ClusterIndex::new(candidates);
     let mut placed = vec![false; index.candidates.len()];
     let mut placed_count = 0usize;
@@ -201,34 +202,37 @@ pub(crate) fn plan_stages<'a>(
             );
             (Failure::valfail(msg), None)
         })?;
-        let mut members: Vec<(i64, &'a str, &'a Binding)> = Vec::new();
-        for i in index.matching(selector.requirements()) {
+        let matching = index.matching(selector.requirements());
+        let mut clusters = Vec::with_capacity(matching.len());
+        // The sorting label of each cluster, when the stage has one.
+        let mut orders = Vec::with_capacity(if stage.sorting_label_key.is_some() { matching.len() } else { 0 });
+        for i in matching {
             let c = &index.candidates[i as usize];
             if placed[i as usize] {
                 let msg = format!("{USER}cluster `{}` appears in more than one stages", c.name);
                 return Err((Failure::valfail(msg), None));
             }
-            let order = match &stage.sorting_label_key {
-                None => 0,
-                Some(key) => {
-                    let value = c.labels.get(key).map_or("", String::as_str);
-                    gocompat::atoi(value).map_err(|e| {
-                        let msg = format!(
-                            "{USER}the sorting label `{key}:{value}` on cluster `{}` is not valid: {e}",
-                            c.name
-                        );
-                        (Failure::valfail(msg), None)
-                    })?
-                }
-            };
-            members.push((order, c.name, c.binding));
+            if let Some(key) = &stage.sorting_label_key {
+                let value = c.labels.get(key).map_or("", String::as_str);
+                let order = gocompat::atoi(value).map_err(|e| {
+                    let msg =
+                        format!("{USER}the sorting label `{key}:{value}` on cluster `{}` is not valid: {e}", c.name);
+                    (Failure::valfail(msg), None)
+                })?;
+                orders.push(order);
+            }
+            clusters.push((c.name, c.binding));
             placed[i as usize] = true;
             placed_count += 1;
         }
         // KubeFleet sorts by (label as an integer, name). The candidates arrive in name order, so a
         // stable sort on the integer alone gives the same order without comparing names.
-        members.sort_by_key(|m| m.0);
-        stages.push(PlannedStage { clusters: members.into_iter().map(|(_, n, b)| (n, b)).collect() });
+        if !orders.is_empty() {
+            let mut keyed: Vec<(i64, (&'a str, &'a Binding))> = orders.into_iter().zip(clusters).collect();
+            keyed.sort_by_key(|m| m.0);
+            clusters = keyed.into_iter().map(|(_, c)| c).collect();
+        }
+        stages.push(PlannedStage { clusters });
     }
     if placed_count != binding_of.len() {
         let placed_names: BTreeSet<&str> = stages.iter().flat_map(|s| s.clusters.iter().map(|c| c.0)).collect();
