@@ -36,11 +36,10 @@ impl Hasher for WordHash {
             word.copy_from_slice(chunk);
             self.mix(u64::from_le_bytes(word));
         }
-        let tail = chunks.remainder();
-        let mut word = [0u8; 8];
-        word[..tail.len()].copy_from_slice(tail);
-        // The length keeps "a" and "a\0" apart.
-        self.mix(u64::from_le_bytes(word) ^ ((bytes.len() as u64) << 56));
+        // The last bytes shifted in one by one (a copy of a variable length would call memcpy);
+        // the length keeps "a" and "a\0" apart.
+        let tail = chunks.remainder().iter().rev().fold(0u64, |w, &b| (w << 8) | u64::from(b));
+        self.mix(tail ^ ((bytes.len() as u64) << 56));
     }
 
     fn write_u8(&mut self, byte: u8) {

@@ -1,6 +1,7 @@
 //! The checks and computations initialization and validation share: the placement, the policy
 //! snapshot, the bindings, and the stages computed from a strategy against today's clusters.
 
+use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
 use crate::api::well_known::{NUMBER_OF_CLUSTERS_ANNOTATION, POLICY_INDEX_LABEL, condition_types as ct};
@@ -12,7 +13,7 @@ use crate::gocompat;
 
 use super::failure::{Failure, UNEXP, USER, VALFAIL};
 use super::hub::{Hub, RunRef};
-use super::index::{Candidate, ClusterIndex, FastMap};
+use super::index::{Candidate, ClusterIndex};
 
 /// `validatePlacement`: the placement exists and rolls out externally; returns its apply
 /// strategy after defaulting.
@@ -175,20 +176,37 @@ pub(crate) fn plan_stages<'a>(
     strategy: &UpdateStrategySpec,
     scheduled: Scheduled<'a>,
 ) -> Result<Plan<'a>, (Failure, Option<Vec<PlannedStage<'a>>>)> {
-    // A selected cluster's binding; with two for one cluster the last by name wins, as in
-    // KubeFleet's map.
-    let mut binding_of: FastMap<&str, &'a Binding> =
-        FastMap::with_capacity_and_hasher(scheduled.selected.len(), Default::default());
-    for b in &scheduled.selected {
-        binding_of.insert(b.spec.target_cluster.as_str(), b);
+    // The selected bindings by target cluster; with two for one cluster the last by name wins,
+    // as in KubeFleet's map. Bindings are usually named after their cluster, so the list is
+    // usually in target order already and this costs one pass.
+    let mut by_target = scheduled.selected;
+    let target = |b: &&'a Binding| b.spec.target_cluster.as_str();
+    if !by_target.windows(2).all(|w| target(&w[0]) <= target(&w[1])) {
+        by_target.sort_by(|a, b| target(a).cmp(target(b)));
     }
-    // Only member clusters the placement selected can join a stage, in name order.
-    let mut candidates: Vec<Candidate<'a>> = Vec::with_capacity(binding_of.len());
-    candidates.extend(
-        hub.member_clusters()
-            .iter()
-            .filter_map(|&(name, labels)| Some(Candidate { name, labels, binding: binding_of.get(name).copied()? })),
-    );
+    by_target.dedup_by(|later, kept| {
+        let same = target(later) == target(kept);
+        if same {
+            *kept = *later;
+        }
+        same
+    });
+    // Only member clusters the placement selected can join a stage, in name order: a merge of
+    // the two name-ordered lists.
+    let members = hub.member_clusters();
+    let mut candidates: Vec<Candidate<'a>> = Vec::with_capacity(by_target.len());
+    let (mut m, mut b) = (0, 0);
+    while let (Some(&(name, labels)), Some(&binding)) = (members.get(m), by_target.get(b)) {
+        match name.cmp(target(&binding)) {
+            Ordering::Less => m += 1,
+            Ordering::Greater => b += 1,
+            Ordering::Equal => {
+                candidates.push(Candidate { name, labels, binding });
+                m += 1;
+                b += 1;
+            }
+        }
+    }
     let mut index = ClusterIndex::new(candidates);
     let mut placed = vec![false; index.candidates.len()];
     let mut placed_count = 0usize;
@@ -234,9 +252,9 @@ pub(crate) fn plan_stages<'a>(
         }
         stages.push(PlannedStage { clusters });
     }
-    if placed_count != binding_of.len() {
+    if placed_count != by_target.len() {
         let placed_names: BTreeSet<&str> = stages.iter().flat_map(|s| s.clusters.iter().map(|c| c.0)).collect();
-        let selected_names: BTreeSet<&str> = binding_of.keys().copied().collect();
+        let selected_names: BTreeSet<&str> = by_target.iter().map(target).collect();
         let missing: Vec<&str> = selected_names.difference(&placed_names).copied().collect();
         let msg = format!(
             "{VALFAIL}{USER}some clusters are not placed in any stage, total {}, showing up to 10: {}",
