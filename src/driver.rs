@@ -189,7 +189,8 @@ pub enum FleetError {
 ///
 /// * [`observe`](Fleet::observe): list what a [`World`] holds for the run — the engine selects
 ///   by KubeFleet's labels, so a superset is fine — and return the run with its
-///   `resourceVersion`. A missing run is [`FleetError::NotFound`].
+///   `resourceVersion`. Member clusters and bindings are shared `Arc`s: hand out the ones your
+///   cache holds rather than copies. A missing run is [`FleetError::NotFound`].
 /// * [`apply`](Fleet::apply): carry out one [`Action`] exactly as its documentation says. Treat
 ///   deleting an object that is already gone as success (KubeFleet ignores NotFound there);
 ///   reject [`Action::UpdateBinding`], [`Action::AddFinalizer`] and [`Action::RemoveFinalizer`]

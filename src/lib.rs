@@ -32,6 +32,7 @@
 //! use staged_rollout::api::*;
 //! use staged_rollout::{Action, Config, World, reconcile};
 //! # use staged_rollout::api::well_known::{self, condition_types as ct};
+//! # use std::sync::Arc;
 //! # fn hub() -> World {
 //! #     let mut world = World::default();
 //! #     let mut spec = PlacementSpec::default();
@@ -51,13 +52,13 @@
 //! #             "annotations": {"kubernetes-fleet.io/resource-hash": "abc"}}
 //! #     })).unwrap());
 //! #     for (name, env) in [("dev1", "dev"), ("prod1", "prod")] {
-//! #         world.member_clusters.push(MemberCluster::new(name, [("env", env)]));
-//! #         world.bindings.push(serde_json::from_value(serde_json::json!({
+//! #         world.member_clusters.push(MemberCluster::new(name, [("env", env)]).into());
+//! #         world.bindings.push(Arc::new(serde_json::from_value(serde_json::json!({
 //! #             "kind": "ClusterResourceBinding",
 //! #             "metadata": {"name": format!("web-{name}"), "generation": 1,
 //! #                          "labels": {"kubernetes-fleet.io/parent-CRP": "web"}},
 //! #             "spec": {"state": "Scheduled", "schedulingPolicySnapshotName": "web-0", "targetCluster": name}
-//! #         })).unwrap());
+//! #         })).unwrap()));
 //! #     }
 //! #     world
 //! # }
@@ -65,12 +66,12 @@
 //! #     match action {
 //! #         Action::AddFinalizer { .. } => run.metadata.finalizers = Some(vec![well_known::UPDATE_RUN_FINALIZER.into()]),
 //! #         Action::UpdateBinding { binding, spec, .. } => {
-//! #             let b = world.bindings.iter_mut().find(|b| b.metadata.name() == binding.name).unwrap();
+//! #             let b = world.bindings.iter_mut().find(|b| b.metadata.name() == binding.name).map(Arc::make_mut).unwrap();
 //! #             b.spec = spec.clone();
 //! #             b.metadata.generation = Some(b.metadata.generation() + 1);
 //! #         }
 //! #         Action::MarkBindingRolloutStarted { binding, condition, .. } => {
-//! #             let b = world.bindings.iter_mut().find(|b| b.metadata.name() == binding.name).unwrap();
+//! #             let b = world.bindings.iter_mut().find(|b| b.metadata.name() == binding.name).map(Arc::make_mut).unwrap();
 //! #             let mut c = condition.clone();
 //! #             c.observed_generation = b.metadata.generation();
 //! #             // The member agent applies the snapshot at once in this example.
@@ -146,6 +147,8 @@
 //! snapshots per cluster, and — for runs that omit `resourceSnapshotIndex` — the hash of the
 //! placement's current resources. Lists may hold more than the run needs; the engine selects
 //! what KubeFleet's controller would list (by the `parent-CRP` label, in the run's namespace).
+//! Member clusters and bindings are held as `Arc`s, the way a kube-rs reflector store hands
+//! them out, so building a `World` from a controller's caches copies no object.
 //! Every object type is in [`api`], serde-compatible with KubeFleet's YAML and JSON, keeping
 //! unknown fields.
 //!

@@ -1,6 +1,7 @@
 //! What the caller observed on the hub for one run: the engine's input besides the run itself.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::api::{
     ApprovalRequest, ApprovalRequestObject, ApprovalRequestSpec, Binding, ClusterApprovalRequest, Condition,
@@ -14,6 +15,11 @@ use crate::api::{
 /// `kubernetes-fleet.io/parent-CRP=<placement>` label in the run's namespace (none for
 /// cluster-scoped runs), approval requests by name in the run's namespace. So one `World` built
 /// from a whole hub serves every run on it.
+///
+/// Member clusters and bindings — the lists that grow with the fleet — are shared (`Arc`), as a
+/// kube-rs reflector store hands them out (`Store::state()` is a `Vec<Arc<K>>`): building a
+/// `World` for a reconcile copies pointers, not ten thousand objects. To edit one in a test,
+/// use [`Arc::make_mut`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct World {
     /// The placement named by the run, if it exists.
@@ -26,9 +32,9 @@ pub struct World {
     /// Resource snapshots.
     pub resource_snapshots: Vec<ResourceSnapshot>,
     /// The member clusters of the fleet, with their labels.
-    pub member_clusters: Vec<MemberCluster>,
+    pub member_clusters: Vec<Arc<MemberCluster>>,
     /// Cluster resource bindings (for cluster-scoped runs) or resource bindings (namespaced).
-    pub bindings: Vec<Binding>,
+    pub bindings: Vec<Arc<Binding>>,
     /// Approval requests, cluster-scoped or namespaced, as observed.
     pub approval_requests: Vec<ObservedApproval>,
     /// The override snapshots that apply to each member cluster, keyed by cluster name. The

@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::sync::Arc;
+
 use common::*;
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -359,22 +361,22 @@ fn change_world(run: &mut ClusterStagedUpdateRun, world: &mut World, now: &mut T
             }
         }
         WorldChange::BindingState(i, s) => {
-            if let Some(b) = world.bindings.get_mut(i % n) {
+            if let Some(b) = world.bindings.get_mut(i % n).map(Arc::make_mut) {
                 b.spec.state = s.parse().unwrap();
             }
         }
         WorldChange::BindingSnapshot(i, s) => {
-            if let Some(b) = world.bindings.get_mut(i % n) {
+            if let Some(b) = world.bindings.get_mut(i % n).map(Arc::make_mut) {
                 b.spec.resource_snapshot_name = s.to_string();
             }
         }
         WorldChange::BindingGeneration(i, g) => {
-            if let Some(b) = world.bindings.get_mut(i % n) {
+            if let Some(b) = world.bindings.get_mut(i % n).map(Arc::make_mut) {
                 b.metadata.generation = Some(*g);
             }
         }
         WorldChange::BindingFailed(i, t) => {
-            if let Some(b) = world.bindings.get_mut(i % n) {
+            if let Some(b) = world.bindings.get_mut(i % n).map(Arc::make_mut) {
                 let g = b.metadata.generation();
                 let conds = &mut b.status.get_or_insert_with(Default::default).conditions;
                 set_condition(conds, Condition::new(*t, ConditionStatus::False, g, "Broken", "broken"), *now);
@@ -400,7 +402,7 @@ fn change_world(run: &mut ClusterStagedUpdateRun, world: &mut World, now: &mut T
         }
         WorldChange::Relabel(i, k, v) => {
             let m = world.member_clusters.len().max(1);
-            if let Some(c) = world.member_clusters.get_mut(i % m) {
+            if let Some(c) = world.member_clusters.get_mut(i % m).map(Arc::make_mut) {
                 c.metadata.set_label(*k, *v);
             }
         }

@@ -6,6 +6,7 @@
 mod invariants_support;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use proptest::prelude::*;
 use staged_rollout::Action;
@@ -43,7 +44,7 @@ fn hub() -> ModelHub {
             .map(|(c, g)| (c.to_string(), labels(g)))
             .collect();
     let mut hub = ModelHub::new(None, strategy, &clusters, Some(State::Run), Time::from_unix_seconds(1_700_000_000));
-    let c4 = hub.world.bindings.iter_mut().find(|b| b.spec.target_cluster == "c4").unwrap();
+    let c4 = hub.world.bindings.iter_mut().find(|b| b.spec.target_cluster == "c4").map(Arc::make_mut).unwrap();
     c4.spec.state = BindingState::Unscheduled;
     hub
 }

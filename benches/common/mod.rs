@@ -16,6 +16,7 @@
 #![allow(dead_code)] // each bench binary uses a part of this module
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::json;
 use staged_rollout::api::well_known::condition_types as ct;
@@ -133,11 +134,11 @@ pub fn hub_world(clusters: usize, stages: usize, concurrency: IntOrString) -> Wo
             ("region", ["eastus", "westeurope", "southeastasia", "westus2"][i % 4].to_owned()),
             ("environment", "production".to_owned()),
         ];
-        world.member_clusters.push(MemberCluster::new(&name, labels));
+        world.member_clusters.push(MemberCluster::new(&name, labels).into());
         let mut b = template.clone();
         b.metadata.name = Some(format!("{PLACEMENT}-{name}"));
         b.spec.target_cluster = name;
-        world.bindings.push(b);
+        world.bindings.push(b.into());
     }
     world.strategy = Some(strategy(stages, concurrency));
     world
@@ -187,13 +188,13 @@ impl Applier {
         for action in actions {
             match action {
                 Action::UpdateBinding { binding, spec, .. } => {
-                    let b = &mut world.bindings[self.index[&binding.name]];
+                    let b = Arc::make_mut(&mut world.bindings[self.index[&binding.name]]);
                     b.spec = spec.clone();
                     b.metadata.generation = Some(b.metadata.generation() + 1);
                 }
                 Action::MarkBindingRolloutStarted { binding, condition, .. } => {
                     let i = self.index[&binding.name];
-                    let b = &mut world.bindings[i];
+                    let b = Arc::make_mut(&mut world.bindings[i]);
                     let mut c = condition.clone();
                     c.observed_generation = b.metadata.generation();
                     let status = b.status.get_or_insert_with(BindingStatus::default);
@@ -211,7 +212,7 @@ impl Applier {
     pub fn report(&mut self, world: &mut World, n: usize, now: Time) {
         let n = n.min(self.in_flight.len());
         for i in self.in_flight.drain(..n) {
-            report_available(&mut world.bindings[i], now);
+            report_available(Arc::make_mut(&mut world.bindings[i]), now);
         }
     }
 }

@@ -6,10 +6,12 @@
 //! panic, and from the engine's first output on, every reconcile keeps the rollout invariants.
 #![no_main]
 
+use std::sync::Arc;
+
 use libfuzzer_sys::fuzz_target;
 use staged_rollout::api::{
-    ApprovalRequest, ClusterApprovalRequest, ClusterStagedUpdateRun, ObjectMeta, Time, UpdateRunSpec,
-    UpdateStrategySpec,
+    ApprovalRequest, Binding, ClusterApprovalRequest, ClusterStagedUpdateRun, MemberCluster, ObjectMeta, Time,
+    UpdateRunSpec, UpdateStrategySpec,
 };
 use staged_rollout::testing::{Checker, ModelHub};
 use staged_rollout::{Config, ObservedApproval, UpdateRun, World};
@@ -39,8 +41,12 @@ fn load(data: &[u8]) -> (Option<UpdateRun>, World) {
             "ClusterResourceSnapshot" | "ResourceSnapshot" => {
                 world.resource_snapshots.extend(serde_json::from_value(v).ok())
             }
-            "ClusterResourceBinding" | "ResourceBinding" => world.bindings.extend(serde_json::from_value(v).ok()),
-            "MemberCluster" => world.member_clusters.extend(serde_json::from_value(v).ok()),
+            "ClusterResourceBinding" | "ResourceBinding" => {
+                world.bindings.extend(serde_json::from_value::<Binding>(v).ok().map(Arc::new))
+            }
+            "MemberCluster" => {
+                world.member_clusters.extend(serde_json::from_value::<MemberCluster>(v).ok().map(Arc::new))
+            }
             "ClusterApprovalRequest" => world
                 .approval_requests
                 .extend(serde_json::from_value::<ClusterApprovalRequest>(v).ok().map(|a| ObservedApproval::from(&a))),

@@ -7,14 +7,15 @@
 #![no_main]
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
 use serde_json::json;
 use staged_rollout::Config;
 use staged_rollout::api::{
-    BindingState, ConditionStatus, Duration, IntOrString, LabelSelector, MemberCluster, StageConfig, StageTask, State,
-    Time, UpdateStrategySpec,
+    Binding, BindingState, ConditionStatus, Duration, IntOrString, LabelSelector, MemberCluster, StageConfig,
+    StageTask, State, Time, UpdateStrategySpec,
 };
 use staged_rollout::sim::ReconcileRecord;
 use staged_rollout::testing::{Checker, ModelHub, PLACEMENT};
@@ -123,7 +124,7 @@ fn join(hub: &mut ModelHub, name: &str, labels: BTreeMap<String, String>) {
     if hub.world.member_clusters.iter().any(|c| c.name() == name) {
         return;
     }
-    hub.world.member_clusters.push(MemberCluster::new(name, labels));
+    hub.world.member_clusters.push(MemberCluster::new(name, labels).into());
     if hub.world.bindings.iter().any(|b| b.spec.target_cluster == name) {
         return;
     }
@@ -134,11 +135,11 @@ fn join(hub: &mut ModelHub, name: &str, labels: BTreeMap<String, String>) {
         meta["namespace"] = json!(ns);
     }
     let kind = if ns.is_empty() { "ClusterResourceBinding" } else { "ResourceBinding" };
-    let binding = serde_json::from_value(json!({"apiVersion": staged_rollout::api::API_VERSION, "kind": kind,
+    let binding: Binding = serde_json::from_value(json!({"apiVersion": staged_rollout::api::API_VERSION, "kind": kind,
         "metadata": meta, "spec": {"state": "Scheduled", "schedulingPolicySnapshotName": format!("{PLACEMENT}-0"),
         "targetCluster": name}}))
     .expect("a binding");
-    hub.world.bindings.push(binding);
+    hub.world.bindings.push(Arc::new(binding));
 }
 
 fuzz_target!(|input: Input| {
@@ -231,7 +232,7 @@ fuzz_target!(|input: Input| {
             }
             Op::Relabel(i, g) => {
                 let name = cluster_name(*i);
-                if let Some(c) = hub.world.member_clusters.iter_mut().find(|c| c.name() == name) {
+                if let Some(c) = hub.world.member_clusters.iter_mut().find(|c| c.name() == name).map(Arc::make_mut) {
                     c.metadata.labels = Some(labels(*g, *i));
                 }
             }
@@ -242,7 +243,9 @@ fuzz_target!(|input: Input| {
             Op::Join(g) => join(&mut hub, &cluster_name(*g), labels(*g, g / 4)),
             Op::Unschedule(i) => {
                 let name = cluster_name(*i);
-                if let Some(b) = hub.world.bindings.iter_mut().find(|b| b.spec.target_cluster == name) {
+                if let Some(b) =
+                    hub.world.bindings.iter_mut().find(|b| b.spec.target_cluster == name).map(Arc::make_mut)
+                {
                     b.spec.state = BindingState::Unscheduled;
                     b.metadata.generation = Some(b.metadata.generation() + 1);
                 }

@@ -77,7 +77,9 @@ impl<'w> Hub<'w> {
             return Err(EngineError::DuplicateObject { kind: "MemberCluster", name: name.to_owned() });
         }
         let mut bindings: Vec<&Binding> = Vec::with_capacity(world.bindings.len());
-        bindings.extend(world.bindings.iter().filter(|b| in_scope(&b.metadata, run.namespace, run.placement_name)));
+        bindings.extend(
+            world.bindings.iter().map(|b| &**b).filter(|b| in_scope(&b.metadata, run.namespace, run.placement_name)),
+        );
         if let Some(name) = sort_unique_by_name(&mut bindings, |b| b.metadata.name()) {
             return Err(EngineError::DuplicateObject { kind: "binding", name: format!("{}/{name}", run.namespace) });
         }

@@ -2,6 +2,8 @@
 //! observes a run, carries out the engine's actions and writes the status — as an API server
 //! would, with generations, resourceVersions and conflicts.
 
+use std::sync::Arc;
+
 use std::collections::HashMap;
 use std::future::Future;
 
@@ -84,7 +86,11 @@ impl Hub {
             Action::UpdateBinding { binding, resource_version, spec, .. } => {
                 let key = key_ref(binding);
                 let rv = self.next_rv();
-                let stored = self.bindings.get_mut(&key).ok_or_else(|| FleetError::NotFound(binding.to_string()))?;
+                let stored = self
+                    .bindings
+                    .get_mut(&key)
+                    .map(Arc::make_mut)
+                    .ok_or_else(|| FleetError::NotFound(binding.to_string()))?;
                 if let Some(expected) = resource_version
                     && stored.metadata.resource_version.as_ref() != Some(expected)
                 {
@@ -110,7 +116,11 @@ impl Hub {
             Action::MarkBindingRolloutStarted { binding, condition, .. } => {
                 let key = key_ref(binding);
                 let rv = self.next_rv();
-                let stored = self.bindings.get_mut(&key).ok_or_else(|| FleetError::NotFound(binding.to_string()))?;
+                let stored = self
+                    .bindings
+                    .get_mut(&key)
+                    .map(Arc::make_mut)
+                    .ok_or_else(|| FleetError::NotFound(binding.to_string()))?;
                 let mut c = condition.clone();
                 c.observed_generation = stored.metadata.generation();
                 let conditions = &mut stored.status.get_or_insert_with(Default::default).conditions;
@@ -169,7 +179,7 @@ impl Hub {
                 let key = key_ref(binding);
                 let rv = self.next_rv();
                 // Deleting what is gone, or already going, succeeds (KubeFleet ignores NotFound).
-                let Some(stored) = self.bindings.get_mut(&key) else { return Ok(Applied::done()) };
+                let Some(stored) = self.bindings.get_mut(&key).map(Arc::make_mut) else { return Ok(Applied::done()) };
                 if stored.metadata.deletion_timestamp.is_some() {
                     return Ok(Applied::done());
                 }

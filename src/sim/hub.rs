@@ -3,6 +3,7 @@
 //! implementation through which the driver reads and writes it.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -107,13 +108,15 @@ pub struct Hub {
     resource_version: u64,
     uids: u64,
     pub(crate) snapshot_mode: SnapshotMode,
-    pub(crate) clusters: BTreeMap<String, MemberCluster>,
+    /// Shared with the observations handed out; written through [`Arc::make_mut`].
+    pub(crate) clusters: BTreeMap<String, Arc<MemberCluster>>,
     pub(crate) placements: BTreeMap<Key, Placement>,
     pub(crate) strategies: BTreeMap<Key, UpdateStrategySpec>,
     pub(crate) runs: BTreeMap<Key, UpdateRun>,
     pub(crate) policy_snapshots: BTreeMap<Key, PolicySnapshot>,
     pub(crate) resource_snapshots: BTreeMap<Key, ResourceSnapshot>,
-    pub(crate) bindings: BTreeMap<Key, Binding>,
+    /// Shared with the observations handed out; written through [`Arc::make_mut`].
+    pub(crate) bindings: BTreeMap<Key, Arc<Binding>>,
     pub(crate) approvals: BTreeMap<Key, ObservedApproval>,
     pub(crate) resources: BTreeMap<ObjectKey, Value>,
     /// Who asked for a binding's deletion, for the transcript.
@@ -173,7 +176,7 @@ impl Hub {
 
     /// The member clusters of the fleet, by name.
     pub fn member_clusters(&self) -> impl Iterator<Item = &MemberCluster> {
-        self.clusters.values()
+        self.clusters.values().map(|c| &**c)
     }
 
     /// The placements, cluster-scoped first, then by namespace and name.
@@ -203,7 +206,7 @@ impl Hub {
 
     /// Bindings of both scopes.
     pub fn bindings(&self) -> impl Iterator<Item = &Binding> {
-        self.bindings.values()
+        self.bindings.values().map(|b| &**b)
     }
 
     /// Approval requests of both scopes (cluster-scoped ones have no namespace).
@@ -237,8 +240,8 @@ impl Hub {
             strategy: self.strategies.get(&(ns.to_owned(), spec.staged_update_strategy_name.clone())).cloned(),
             policy_snapshots: self.policy_snapshots.values().filter(|s| owned(&s.metadata)).cloned().collect(),
             resource_snapshots: self.resource_snapshots.values().filter(|s| owned(&s.metadata)).cloned().collect(),
-            member_clusters: self.clusters.values().cloned().collect(),
-            bindings: self.bindings.values().filter(|b| owned(&b.metadata)).cloned().collect(),
+            member_clusters: self.clusters.values().map(Arc::clone).collect(),
+            bindings: self.bindings.values().filter(|b| owned(&b.metadata)).map(Arc::clone).collect(),
             approval_requests: self.approvals.values().filter(|a| a.metadata.namespace() == ns).cloned().collect(),
             overrides: BTreeMap::new(),
             current_resource_hash,

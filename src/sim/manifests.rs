@@ -1,6 +1,8 @@
 //! What people and tools do to the hub: `kubectl apply` and `delete` of manifests, member
 //! clusters joining, leaving and being relabelled, approvals granted and requests deleted.
 
+use std::sync::Arc;
+
 use std::collections::BTreeMap;
 
 use serde_json::Value;
@@ -24,14 +26,14 @@ impl Hub {
 
     /// A cluster joins, or an existing one gets `labels`.
     pub(crate) fn join_cluster(&mut self, name: &str, labels: BTreeMap<String, String>) {
-        match self.clusters.get_mut(name) {
+        match self.clusters.get_mut(name).map(Arc::make_mut) {
             Some(c) if c.metadata.labels() == &labels => return,
             Some(_) => return self.relabel_cluster(name, labels),
             None => {}
         }
         let mut cluster = MemberCluster::new(name, labels.clone());
         self.stamp_new(&mut cluster.metadata);
-        self.clusters.insert(name.to_owned(), cluster);
+        self.clusters.insert(name.to_owned(), Arc::new(cluster));
         self.binding_writes.cluster_epoch += 1;
         self.record(Event::new(self.now, EventKind::ClusterJoined).cluster(name).detail(format_labels(&labels)));
         self.touched.clusters = true;
@@ -40,7 +42,7 @@ impl Hub {
 
     pub(crate) fn relabel_cluster(&mut self, name: &str, labels: BTreeMap<String, String>) {
         let rv = self.next_rv();
-        let Some(c) = self.clusters.get_mut(name) else { return };
+        let Some(c) = self.clusters.get_mut(name).map(Arc::make_mut) else { return };
         if c.metadata.labels() == &labels {
             return;
         }

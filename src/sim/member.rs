@@ -1,6 +1,8 @@
 //! Member agents: each member cluster applies the snapshot its binding names after a delay and
 //! reports back on the binding, at the binding's generation.
 
+use std::sync::Arc;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
@@ -355,7 +357,7 @@ impl Members {
         }
 
         let rv = hub.next_rv();
-        let Some(b) = hub.bindings.get_mut(key) else { return };
+        let Some(b) = hub.bindings.get_mut(key).map(Arc::make_mut) else { return };
         let status = b.status.get_or_insert_with(Default::default);
         let reported: Vec<&str> = conditions.iter().map(|(t, _, _)| t.as_str()).collect();
         // Conditions after the failing one are not reported at this generation.

@@ -17,6 +17,8 @@
 //! Not modelled: preferred affinity and topology spread scores, taints and tolerations, property
 //! selectors.
 
+use std::sync::Arc;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
@@ -128,7 +130,7 @@ pub(crate) fn schedule(hub: &mut Hub, key: &Key) {
     set_scheduled(hub, &(key.0.clone(), latest), scheduled);
 }
 
-fn owned_bindings(hub: &Hub, placement: &Key) -> Vec<(Key, Binding)> {
+fn owned_bindings(hub: &Hub, placement: &Key) -> Vec<(Key, Arc<Binding>)> {
     hub.bindings
         .iter()
         .filter(|(_, b)| {
@@ -297,7 +299,7 @@ fn create_binding(hub: &mut Hub, placement: &Placement, policy_snapshot: &str, c
     };
     let key = (ns.clone(), binding.metadata.name().to_owned());
     hub.binding_writes.record(&key);
-    hub.bindings.insert(key, binding);
+    hub.bindings.insert(key, Arc::new(binding));
     hub.record(Event::new(hub.now, EventKind::BindingScheduled).namespace(&ns).cluster(cluster).detail(&name));
     hub.touch_placement(&ns, &name);
 }
@@ -307,7 +309,7 @@ fn create_binding(hub: &mut Hub, placement: &Placement, policy_snapshot: &str, c
 fn repoint(hub: &mut Hub, key: &Key, policy_snapshot: &str, state: Option<BindingState>) {
     let now = hub.now;
     let rv = hub.next_rv();
-    let Some(b) = hub.bindings.get_mut(key) else { return };
+    let Some(b) = hub.bindings.get_mut(key).map(Arc::make_mut) else { return };
     b.spec.scheduling_policy_snapshot_name = policy_snapshot.to_owned();
     let reselected = state.is_some();
     if let Some(state) = state {
@@ -336,7 +338,7 @@ fn repoint(hub: &mut Hub, key: &Key, policy_snapshot: &str, state: Option<Bindin
 fn unschedule(hub: &mut Hub, key: &Key) {
     let now = hub.now;
     let rv = hub.next_rv();
-    let Some(b) = hub.bindings.get_mut(key) else { return };
+    let Some(b) = hub.bindings.get_mut(key).map(Arc::make_mut) else { return };
     let previous = b.spec.state.to_string();
     b.metadata.annotations.get_or_insert_with(BTreeMap::new).insert(PREVIOUS_STATE_ANNOTATION.to_owned(), previous);
     b.spec.state = BindingState::Unscheduled;

@@ -3,6 +3,7 @@
 //! agent reporting, an approval, a Stop — which is what exhaustive exploration and fuzzing need.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::json;
 
@@ -124,14 +125,14 @@ impl ModelHub {
             UpdateRun::Namespaced(crate::api::StagedUpdateRun::new(run_meta, spec))
         };
         for (name, labels) in clusters {
-            world.member_clusters.push(MemberCluster::new(name, labels.clone()));
-            world.bindings.push(from(json!({
+            world.member_clusters.push(Arc::new(MemberCluster::new(name, labels.clone())));
+            world.bindings.push(Arc::new(from(json!({
                 "apiVersion": crate::api::API_VERSION,
                 "kind": scoped("ClusterResourceBinding", "ResourceBinding"),
                 "metadata": meta(&format!("{PLACEMENT}-{name}")),
                 "spec": {"state": "Scheduled", "schedulingPolicySnapshotName": well_known::policy_snapshot_name(PLACEMENT, 0),
                     "targetCluster": name}
-            })));
+            }))));
         }
         hub.world = world;
         hub
@@ -230,11 +231,11 @@ impl ModelHub {
     }
 
     fn binding_mut(&mut self, name: &str) -> Option<&mut Binding> {
-        self.world.bindings.iter_mut().find(|b| b.metadata.name() == name)
+        self.world.bindings.iter_mut().find(|b| b.metadata.name() == name).map(Arc::make_mut)
     }
 
     fn binding_of(&self, cluster: &str) -> Option<&Binding> {
-        self.world.bindings.iter().find(|b| b.spec.target_cluster == cluster)
+        self.world.bindings.iter().find(|b| b.spec.target_cluster == cluster).map(|b| &**b)
     }
 
     /// The approval request `name`.

@@ -12,6 +12,7 @@
 #![allow(dead_code, unused_imports, unused_macros)]
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 pub use staged_rollout::api::well_known::{self, condition_types as ct, reasons};
 pub use staged_rollout::api::*;
@@ -106,7 +107,7 @@ impl Hub {
             hub.add_resource_snapshot(i, &format!("hash-{i}"));
         }
         for (name, l) in members {
-            hub.world.member_clusters.push(MemberCluster::new(*name, l.iter().copied()));
+            hub.world.member_clusters.push(MemberCluster::new(*name, l.iter().copied()).into());
             hub.schedule(name);
         }
         hub
@@ -213,7 +214,7 @@ impl Hub {
     // ----- member clusters -----
 
     pub fn add_member(&mut self, name: &str, l: &[(&str, &str)]) {
-        self.world.member_clusters.push(MemberCluster::new(name, l.iter().copied()));
+        self.world.member_clusters.push(MemberCluster::new(name, l.iter().copied()).into());
     }
 
     /// A member cluster joins with `l` and the scheduler picks it.
@@ -224,7 +225,13 @@ impl Hub {
 
     /// Replaces a member cluster's labels.
     pub fn relabel(&mut self, cluster: &str, l: &[(&str, &str)]) {
-        let m = self.world.member_clusters.iter_mut().find(|m| m.name() == cluster).expect("member cluster");
+        let m = self
+            .world
+            .member_clusters
+            .iter_mut()
+            .find(|m| m.name() == cluster)
+            .map(Arc::make_mut)
+            .expect("member cluster");
         m.metadata.labels = Some(labels(l));
     }
 
@@ -257,14 +264,14 @@ impl Hub {
             Scope::Cluster => Binding::CLUSTER_KIND,
             Scope::Namespaced => Binding::NAMESPACED_KIND,
         };
-        self.world.bindings.push(Binding {
+        self.world.bindings.push(Arc::new(Binding {
             api_version: API_VERSION.into(),
             kind: kind.into(),
             metadata: m,
             spec,
             status: None,
             extra: Default::default(),
-        });
+        }));
     }
 
     /// The scheduler drops `cluster`: its binding becomes Unscheduled (a spec write).
@@ -284,11 +291,11 @@ impl Hub {
     }
 
     pub fn try_binding(&self, cluster: &str) -> Option<&Binding> {
-        self.world.bindings.iter().find(|b| b.spec.target_cluster == cluster)
+        self.world.bindings.iter().find(|b| b.spec.target_cluster == cluster).map(|b| &**b)
     }
 
     pub fn binding_mut(&mut self, cluster: &str) -> &mut Binding {
-        self.world.bindings.iter_mut().find(|b| b.spec.target_cluster == cluster).expect("binding")
+        self.world.bindings.iter_mut().find(|b| b.spec.target_cluster == cluster).map(Arc::make_mut).expect("binding")
     }
 
     /// A binding's condition of `type_`, if any.
@@ -367,14 +374,26 @@ impl Hub {
                 run_meta.finalizers.get_or_insert_with(Vec::new).retain(|f| f != well_known::UPDATE_RUN_FINALIZER)
             }
             Action::UpdateBinding { binding, spec, .. } => {
-                let b = self.world.bindings.iter_mut().find(|b| b.metadata.name() == binding.name).expect("binding");
+                let b = self
+                    .world
+                    .bindings
+                    .iter_mut()
+                    .find(|b| b.metadata.name() == binding.name)
+                    .map(Arc::make_mut)
+                    .expect("binding");
                 if b.spec != *spec {
                     b.spec = spec.clone();
                     b.metadata.generation = Some(b.metadata.generation() + 1);
                 }
             }
             Action::MarkBindingRolloutStarted { binding, condition, .. } => {
-                let b = self.world.bindings.iter_mut().find(|b| b.metadata.name() == binding.name).expect("binding");
+                let b = self
+                    .world
+                    .bindings
+                    .iter_mut()
+                    .find(|b| b.metadata.name() == binding.name)
+                    .map(Arc::make_mut)
+                    .expect("binding");
                 let mut c = condition.clone();
                 c.observed_generation = b.metadata.generation();
                 let conds = &mut b.status.get_or_insert_with(Default::default).conditions;
@@ -398,7 +417,13 @@ impl Hub {
             Action::DeleteBinding { binding, .. } => {
                 self.deleted_bindings.push(binding.name.clone());
                 if self.hold_binding_deletion {
-                    let b = self.world.bindings.iter_mut().find(|b| b.metadata.name() == binding.name).unwrap();
+                    let b = self
+                        .world
+                        .bindings
+                        .iter_mut()
+                        .find(|b| b.metadata.name() == binding.name)
+                        .map(Arc::make_mut)
+                        .unwrap();
                     b.metadata.deletion_timestamp.get_or_insert(t(0));
                 } else {
                     self.world.bindings.retain(|b| b.metadata.name() != binding.name);
