@@ -3,7 +3,7 @@
 # process per case, counting only inside its `measured_*` functions. The outputs go to
 # $CARGO_TARGET_DIR/callgrind/ (default target/callgrind/), where benches/plot.py reads them.
 #
-#   bash benches/callgrind.sh            # every step fixture and both rollouts (about an hour on 2 cores)
+#   bash benches/callgrind.sh            # every step fixture and both rollouts (about 8 minutes on 2 cores)
 #   bash benches/callgrind.sh step       # only the step fixtures
 #   bash benches/callgrind.sh rollout    # only the rollouts
 set -euo pipefail

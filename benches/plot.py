@@ -261,7 +261,7 @@ def print_targets(step, irs, roll, rollout, foot, lat):
             ratio = t / (roll[key]["reconciles"] * per_step)
             prof = callgrind(prof_name)
             total_ir = ir_of(prof, "measured_rollout")
-            engine_ir = ir_of(prof, "staged_rollout::engine::reconcile")
+            engine_ir = ir_of(prof, "staged_rollout::engine::reconcile_status")
             ir_step = irs.get((s, n), (None, None, None))[1]
             ir_ratio = total_ir / (roll[key]["reconciles"] * ir_step) if total_ir and ir_step else None
             oks.append((ir_ratio if ir_ratio is not None else ratio) <= 1)
@@ -337,7 +337,7 @@ def main():
         print("\n## Full simulated rollouts\n")
         print("| rollout | time | reconciles | simulator events | per-step cost (`reconcile`, mid-rollout) | "
               "reconciles × per-step | time / budget | Ir rollout | Ir / (reconciles × Ir per step) | "
-              "Ir in engine::reconcile |")
+              "Ir in the engine (`reconcile_status`) |")
         print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         cases = [
             ("10000x3_mc25pct", "10,000 clusters, 3 stages, 25 %", median(rollout.get(("10000x3_mc25pct", ""))),
@@ -351,7 +351,7 @@ def main():
             budget = summary["reconciles"] * per_step if per_step else None
             prof = callgrind(prof_name)
             total_ir = ir_of(prof, "measured_rollout")
-            engine_ir = ir_of(prof, "staged_rollout::engine::reconcile")
+            engine_ir = ir_of(prof, "staged_rollout::engine::reconcile_status")
             share = f" ({pct(engine_ir / total_ir)})" if engine_ir and total_ir else ""
             ir_step = irs.get((s, n), (None, None, None))[1]
             ir_ratio = total_ir / (summary["reconciles"] * ir_step) if total_ir and ir_step else None

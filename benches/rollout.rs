@@ -5,9 +5,8 @@
 //!   member agents taking 30 s, exact wake-ups — from loading the scenario (untimed) to the run's
 //!   success (timed).
 //! * `1000x3_mc1`: 1,000 clusters in 3 stages one at a time. A run makes about two reconciles
-//!   per cluster, and today's simulator copies the whole world twice and the status several
-//!   times per reconcile (see `benches/README.md`), so one run takes tens of seconds; it is timed
-//!   once per `cargo bench` instead of criterion's eleven runs at least.
+//!   per cluster (2,004) and takes seconds, so it is timed once per `cargo bench` instead of
+//!   criterion's eleven runs at least.
 //!
 //! Each run's reconcile count, simulator event count and simulated completion time go to
 //! `bench-facts/rollout.json` for `benches/plot.py`, which sets the timings against the
