@@ -857,3 +857,31 @@ fn inputs_no_hub_could_produce_are_caller_errors() {
         Err(EngineError::DuplicateObject { kind: "MemberCluster", name: "a".into() })
     );
 }
+
+#[test]
+fn bindings_pair_with_clusters_by_target_whatever_their_names() {
+    // Bindings named against their clusters' order, and two bindings for `a`.
+    let mut d = cluster_driver(MEMBERS, two_stages(), Some(State::Run));
+    for (cluster, name) in [("a", "z-1"), ("b", "y"), ("c", "x")] {
+        d.hub.binding_mut(cluster).metadata.name = Some(name.into());
+    }
+    let mut second = d.hub.binding("a").clone();
+    second.metadata.name = Some("z-2".into());
+    d.hub.world.bindings.insert(0, second.into());
+    let out = d.step(t(0));
+    let status = d.status();
+    assert_eq!(cluster_names(&status.stages_status[0]), ["a"]);
+    assert_eq!(cluster_names(&status.stages_status[1]), ["c", "b"]);
+    // For `a`, the binding last by name wins, as in KubeFleet's map of bindings by cluster.
+    assert_eq!(
+        action_log(&out.actions),
+        ["add-finalizer run", "update-binding z-2", "mark-binding-rollout-started z-2"]
+    );
+}
+
+#[test]
+fn a_binding_for_a_cluster_that_is_not_a_member_is_not_placed() {
+    let mut d = driver();
+    d.hub.schedule("ghost");
+    assert_init_fails(&mut d, &user("some clusters are not placed in any stage, total 1, showing up to 10: ghost"));
+}

@@ -11,7 +11,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::api::{Binding, Requirement, RequirementOperator};
 
-/// A small, fast, deterministic hash for short string keys (cluster names, label values): eight
+/// A small, fast, deterministic hash for short string keys (label values): eight
 /// bytes per multiply, then a final avalanche so that the low bits hashbrown indexes by are
 /// well mixed. Only lookups use it; no iteration order of a hashed map ever reaches the
 /// engine's output. It is not collision-resistant against chosen keys; the keys are names the
@@ -152,6 +152,20 @@ mod tests {
 
     fn binding() -> Binding {
         serde_json::from_value(serde_json::json!({"spec": {"state": "Scheduled"}})).unwrap()
+    }
+
+    fn hash(s: &str) -> u64 {
+        let mut h = WordHash::default();
+        std::hash::Hash::hash(s, &mut h);
+        h.finish()
+    }
+
+    #[test]
+    fn word_hash_tells_apart_lengths_and_every_byte() {
+        let keys = ["", "a", "a\0", "ab", "abcdefg", "abcdefgh", "abcdefgh\0", "abcdefghi", "bbcdefgh", "abcdefgi"];
+        let hashes: std::collections::BTreeSet<u64> = keys.iter().map(|k| hash(k)).collect();
+        assert_eq!(hashes.len(), keys.len());
+        assert_eq!(hash("stage-17"), hash(&String::from("stage-17")));
     }
 
     #[test]

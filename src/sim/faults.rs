@@ -28,7 +28,8 @@ pub enum Fault {
     /// restarts [`Settings::retry_after`](super::Settings::retry_after) later and resyncs every run.
     CrashBeforeStatusWrite,
     /// The reconcile observes the hub as it was at the run's previous reconcile (a lagging
-    /// informer cache).
+    /// informer cache). When no previous observation was kept — the run's first reconcile, or a
+    /// fault injected after the previous one — it fires at the reconcile after.
     StaleObservation,
     /// An action is acknowledged but never carried out (a write lost on the way, or undone by
     /// the hub). Unlike every other fault this one lies to the controller: the run may fail

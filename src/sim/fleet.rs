@@ -86,11 +86,7 @@ impl Hub {
             Action::UpdateBinding { binding, resource_version, spec, .. } => {
                 let key = key_ref(binding);
                 let rv = self.next_rv();
-                let stored = self
-                    .bindings
-                    .get_mut(&key)
-                    .map(Arc::make_mut)
-                    .ok_or_else(|| FleetError::NotFound(binding.to_string()))?;
+                let stored = self.bindings.get_mut(&key).ok_or_else(|| FleetError::NotFound(binding.to_string()))?;
                 if let Some(expected) = resource_version
                     && stored.metadata.resource_version.as_ref() != Some(expected)
                 {
@@ -101,6 +97,8 @@ impl Hub {
                 if stored.spec == *spec {
                     return Ok(Applied::done());
                 }
+                // Copied only now, when it is written (an observation may still share it).
+                let stored = Arc::make_mut(stored);
                 stored.spec = spec.clone();
                 stored.metadata.generation = Some(stored.metadata.generation() + 1);
                 stored.metadata.resource_version = Some(rv.clone());
@@ -179,10 +177,11 @@ impl Hub {
                 let key = key_ref(binding);
                 let rv = self.next_rv();
                 // Deleting what is gone, or already going, succeeds (KubeFleet ignores NotFound).
-                let Some(stored) = self.bindings.get_mut(&key).map(Arc::make_mut) else { return Ok(Applied::done()) };
+                let Some(stored) = self.bindings.get_mut(&key) else { return Ok(Applied::done()) };
                 if stored.metadata.deletion_timestamp.is_some() {
                     return Ok(Applied::done());
                 }
+                let stored = Arc::make_mut(stored);
                 stored.metadata.deletion_timestamp = Some(now);
                 stored.metadata.resource_version = Some(rv);
                 let meta = stored.metadata.clone();

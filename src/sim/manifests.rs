@@ -26,7 +26,7 @@ impl Hub {
 
     /// A cluster joins, or an existing one gets `labels`.
     pub(crate) fn join_cluster(&mut self, name: &str, labels: BTreeMap<String, String>) {
-        match self.clusters.get_mut(name).map(Arc::make_mut) {
+        match self.clusters.get(name) {
             Some(c) if c.metadata.labels() == &labels => return,
             Some(_) => return self.relabel_cluster(name, labels),
             None => {}
@@ -42,10 +42,11 @@ impl Hub {
 
     pub(crate) fn relabel_cluster(&mut self, name: &str, labels: BTreeMap<String, String>) {
         let rv = self.next_rv();
-        let Some(c) = self.clusters.get_mut(name).map(Arc::make_mut) else { return };
+        let Some(c) = self.clusters.get_mut(name) else { return };
         if c.metadata.labels() == &labels {
             return;
         }
+        let c = Arc::make_mut(c);
         c.metadata.labels = Some(labels.clone());
         c.metadata.resource_version = Some(rv);
         self.record(Event::new(self.now, EventKind::ClusterRelabelled).cluster(name).detail(format_labels(&labels)));

@@ -481,7 +481,11 @@ impl Simulation {
         if let Some(f) = fault {
             let stale_now = f.plan.fault == Fault::StaleObservation
                 && (f.state == FaultState::StaleNext || f.plan.when == FaultWhen::Reconcile(nth));
-            if stale_now {
+            if stale_now && previous.is_none() {
+                // No observation was kept (the fault was injected after the previous reconcile,
+                // or this is the run's first): this one is kept, and served next time.
+                f.state = FaultState::StaleNext;
+            } else if stale_now {
                 f.state = FaultState::Done;
                 stale = previous.clone();
             } else if f.state == FaultState::Armed {
@@ -537,7 +541,10 @@ impl Simulation {
             self.record_reconcile(observed, now, applied, persisted, &faults, stale_note)?;
         }
         let track = self.runs.entry(key.clone()).or_default();
-        if fresh.is_some() {
+        if !keep.fresh {
+            // Holding it would keep the hub's objects shared, and copied on their next write.
+            track.last_observation = None;
+        } else if fresh.is_some() {
             track.last_observation = fresh;
         }
         match result {
