@@ -294,6 +294,11 @@ impl Hub {
         self.world.bindings.iter().find(|b| b.spec.target_cluster == cluster).map(|b| &**b)
     }
 
+    /// The binding named `name`, to edit (copied first if an observation still shares it).
+    fn binding_named_mut(&mut self, name: &str) -> &mut Binding {
+        self.world.bindings.iter_mut().find(|b| b.metadata.name() == name).map(Arc::make_mut).expect("binding")
+    }
+
     pub fn binding_mut(&mut self, cluster: &str) -> &mut Binding {
         self.world.bindings.iter_mut().find(|b| b.spec.target_cluster == cluster).map(Arc::make_mut).expect("binding")
     }
@@ -374,26 +379,14 @@ impl Hub {
                 run_meta.finalizers.get_or_insert_with(Vec::new).retain(|f| f != well_known::UPDATE_RUN_FINALIZER)
             }
             Action::UpdateBinding { binding, spec, .. } => {
-                let b = self
-                    .world
-                    .bindings
-                    .iter_mut()
-                    .find(|b| b.metadata.name() == binding.name)
-                    .map(Arc::make_mut)
-                    .expect("binding");
+                let b = self.binding_named_mut(&binding.name);
                 if b.spec != *spec {
                     b.spec = spec.clone();
                     b.metadata.generation = Some(b.metadata.generation() + 1);
                 }
             }
             Action::MarkBindingRolloutStarted { binding, condition, .. } => {
-                let b = self
-                    .world
-                    .bindings
-                    .iter_mut()
-                    .find(|b| b.metadata.name() == binding.name)
-                    .map(Arc::make_mut)
-                    .expect("binding");
+                let b = self.binding_named_mut(&binding.name);
                 let mut c = condition.clone();
                 c.observed_generation = b.metadata.generation();
                 let conds = &mut b.status.get_or_insert_with(Default::default).conditions;
@@ -417,13 +410,7 @@ impl Hub {
             Action::DeleteBinding { binding, .. } => {
                 self.deleted_bindings.push(binding.name.clone());
                 if self.hold_binding_deletion {
-                    let b = self
-                        .world
-                        .bindings
-                        .iter_mut()
-                        .find(|b| b.metadata.name() == binding.name)
-                        .map(Arc::make_mut)
-                        .unwrap();
+                    let b = self.binding_named_mut(&binding.name);
                     b.metadata.deletion_timestamp.get_or_insert(t(0));
                 } else {
                     self.world.bindings.retain(|b| b.metadata.name() != binding.name);
