@@ -14,8 +14,8 @@ use crate::api::{Binding, Requirement, RequirementOperator};
 /// A small, fast, deterministic hash for short string keys (label values): eight
 /// bytes per multiply, then a final avalanche so that the low bits hashbrown indexes by are
 /// well mixed. Only lookups use it; no iteration order of a hashed map ever reaches the
-/// engine's output. It is not collision-resistant against chosen keys; the keys are names the
-/// fleet's administrators chose.
+/// engine's output. It is not collision-resistant against chosen keys; the keys are label
+/// values the fleet's administrators chose.
 #[derive(Default)]
 pub(crate) struct WordHash(u64);
 
