@@ -358,6 +358,9 @@ impl Driver {
         let outcome = object
             .reconcile_in_place(&world, now, &self.config)
             .map_err(|source| DriverError::Engine { run: run.clone(), source })?;
+        // Released before the actions: a fleet that shares its objects with the observation
+        // (`Arc`s) then writes them without copying.
+        drop(world);
         for (index, action) in outcome.actions.iter().enumerate() {
             let applied = fleet.apply(action).await.map_err(|source| DriverError::Action {
                 run: run.clone(),
