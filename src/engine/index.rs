@@ -17,7 +17,7 @@ use crate::api::{Binding, Requirement, RequirementOperator};
 /// engine's output. It is not collision-resistant against chosen keys; the keys are label
 /// values the fleet's administrators chose.
 #[derive(Default)]
-pub(crate) struct WordHash(u64);
+struct WordHash(u64);
 
 /// An odd 64-bit constant with well-spread bits (2⁶⁴ divided by the golden ratio).
 const SEED: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -55,7 +55,7 @@ impl Hasher for WordHash {
     }
 }
 
-pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<WordHash>>;
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<WordHash>>;
 
 /// A selected member cluster: its name, labels and binding.
 pub(crate) struct Candidate<'w> {

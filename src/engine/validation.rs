@@ -208,13 +208,13 @@ fn validate_delete_stage(
     status: &UpdateRunStatus,
     updating: Option<usize>,
     last_finished: Option<usize>,
-    scheduled: &Plan<'_>,
+    plan: &Plan<'_>,
 ) -> Result<Position, Failure> {
     let Some(delete_stage) = status.deletion_stage_status.as_ref() else {
         return Err(unexpected("the updateRun has nil deletionStageStatus".to_owned()));
     };
     let recorded: BTreeSet<&str> = delete_stage.clusters.iter().map(|c| c.cluster_name.as_str()).collect();
-    if let Some(b) = scheduled.to_delete.iter().find(|b| !recorded.contains(b.spec.target_cluster.as_str())) {
+    if let Some(b) = plan.to_delete.iter().find(|b| !recorded.contains(b.spec.target_cluster.as_str())) {
         return Err(unexpected(format!(
             "the cluster `{}` to be deleted is not in the delete stage",
             b.spec.target_cluster
