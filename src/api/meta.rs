@@ -87,6 +87,13 @@ impl ObjectMeta {
         self.labels().get(key).map(String::as_str)
     }
 
+    /// Whether the object belongs to placement `placement` in `namespace` as KubeFleet lists a
+    /// placement's snapshots and bindings: in the placement's namespace (none for cluster-scoped
+    /// placements) and labelled `kubernetes-fleet.io/parent-CRP=<placement>`.
+    pub fn belongs_to_placement(&self, namespace: &str, placement: &str) -> bool {
+        self.namespace() == namespace && self.label(super::well_known::PLACEMENT_TRACKING_LABEL) == Some(placement)
+    }
+
     /// One annotation's value.
     pub fn annotation(&self, key: &str) -> Option<&str> {
         self.annotations.as_ref().and_then(|a| a.get(key)).map(String::as_str)

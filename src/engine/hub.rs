@@ -2,8 +2,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::api::well_known::{IS_LATEST_SNAPSHOT_LABEL, PLACEMENT_TRACKING_LABEL, RESOURCE_INDEX_LABEL};
-use crate::api::{Binding, ObjectMeta, Placement, PolicySnapshot, ResourceSnapshot, Scope};
+use crate::api::well_known::{IS_LATEST_SNAPSHOT_LABEL, RESOURCE_INDEX_LABEL};
+use crate::api::{Binding, Placement, PolicySnapshot, ResourceSnapshot, Scope};
 use crate::world::{ObservedApproval, World};
 
 use super::EngineError;
@@ -57,10 +57,6 @@ fn sort_unique_by_name<'w, T>(items: &mut [T], name: impl Fn(&T) -> &'w str) -> 
     items.windows(2).find(|w| name(&w[0]) == name(&w[1])).map(|w| name(&w[0]))
 }
 
-fn in_scope(meta: &ObjectMeta, namespace: &str, placement: &str) -> bool {
-    meta.namespace() == namespace && meta.label(PLACEMENT_TRACKING_LABEL) == Some(placement)
-}
-
 impl<'w> Hub<'w> {
     /// Checks the world for inconsistencies no API server could produce.
     pub(crate) fn new(world: &'w World, run: &RunRef<'w>) -> Result<Hub<'w>, EngineError> {
@@ -78,7 +74,11 @@ impl<'w> Hub<'w> {
         }
         let mut bindings: Vec<&Binding> = Vec::with_capacity(world.bindings.len());
         bindings.extend(
-            world.bindings.iter().map(|b| &**b).filter(|b| in_scope(&b.metadata, run.namespace, run.placement_name)),
+            world
+                .bindings
+                .iter()
+                .map(|b| &**b)
+                .filter(|b| b.metadata.belongs_to_placement(run.namespace, run.placement_name)),
         );
         if let Some(name) = sort_unique_by_name(&mut bindings, |b| b.metadata.name()) {
             return Err(EngineError::DuplicateObject { kind: "binding", name: format!("{}/{name}", run.namespace) });
@@ -105,7 +105,7 @@ impl<'w> Hub<'w> {
             .policy_snapshots
             .iter()
             .filter(|s| {
-                in_scope(&s.metadata, self.namespace, self.placement_name)
+                s.metadata.belongs_to_placement(self.namespace, self.placement_name)
                     && s.metadata.label(IS_LATEST_SNAPSHOT_LABEL) == Some("true")
             })
             .collect()
@@ -122,7 +122,7 @@ impl<'w> Hub<'w> {
             .resource_snapshots
             .iter()
             .filter(|s| {
-                in_scope(&s.metadata, self.namespace, self.placement_name)
+                s.metadata.belongs_to_placement(self.namespace, self.placement_name)
                     && s.metadata.label(RESOURCE_INDEX_LABEL) == Some(index)
             })
             .collect()
@@ -134,7 +134,7 @@ impl<'w> Hub<'w> {
             .resource_snapshots
             .iter()
             .filter(|s| {
-                in_scope(&s.metadata, self.namespace, self.placement_name)
+                s.metadata.belongs_to_placement(self.namespace, self.placement_name)
                     && s.metadata.label(IS_LATEST_SNAPSHOT_LABEL) == Some("true")
                     && s.is_master()
             })
@@ -147,7 +147,7 @@ impl<'w> Hub<'w> {
         self.world
             .resource_snapshots
             .iter()
-            .filter(|s| in_scope(&s.metadata, self.namespace, self.placement_name))
+            .filter(|s| s.metadata.belongs_to_placement(self.namespace, self.placement_name))
             .filter_map(|s| s.index_label()?.parse::<i64>().ok())
             .max()
     }

@@ -78,6 +78,11 @@ impl Fault {
         Fault::Restart,
     ];
 
+    /// Whether the fault hits the status write.
+    fn is_status_fault(&self) -> bool {
+        matches!(self, Fault::FailStatusWrite | Fault::ConflictStatusWrite | Fault::CrashBeforeStatusWrite)
+    }
+
     /// What the transcript says when this fault fires.
     pub fn describe(&self) -> &'static str {
         match self {
@@ -391,30 +396,30 @@ impl<'a> SimFleet<'a> {
 
     fn write_now(&mut self, run: &UpdateRun) -> Result<(), FleetError> {
         self.flush_deferred();
+        let drawn = self.drawn.as_ref().map(|d| d.fault.clone()).filter(Fault::is_status_fault);
+        let planned = self.fault.as_deref_mut().filter(|f| {
+            f.state == FaultState::Armed
+                && f.plan.when == FaultWhen::Reconcile(self.nth)
+                && f.plan.fault.is_status_fault()
+        });
+        let fault = match (drawn, planned) {
+            (Some(fault), _) => fault,
+            (None, Some(f)) => {
+                f.state = FaultState::Done;
+                f.plan.fault.clone()
+            }
+            (None, None) => {
+                self.hub.write_run_status(run)?;
+                self.persisted = true;
+                return Ok(());
+            }
+        };
+        // The write never reaches the hub; its events still get their stages.
         if let Some(status) = run.status() {
             self.hub.label_stages(status);
         }
-        let drawn = self.drawn.as_ref().map(|d| d.fault.clone());
-        if let Some(fault @ (Fault::FailStatusWrite | Fault::ConflictStatusWrite | Fault::CrashBeforeStatusWrite)) =
-            drawn
-        {
-            self.fired.push(fault.clone());
-            return Err(status_fault(&fault));
-        }
-        if let Some(f) = self.fault.as_deref_mut().filter(|f| f.state == FaultState::Armed)
-            && f.plan.when == FaultWhen::Reconcile(self.nth)
-            && matches!(
-                f.plan.fault,
-                Fault::FailStatusWrite | Fault::ConflictStatusWrite | Fault::CrashBeforeStatusWrite
-            )
-        {
-            f.state = FaultState::Done;
-            self.fired.push(f.plan.fault.clone());
-            return Err(status_fault(&f.plan.fault));
-        }
-        self.hub.write_run_status(run)?;
-        self.persisted = true;
-        Ok(())
+        self.fired.push(fault.clone());
+        Err(status_fault(&fault))
     }
 }
 

@@ -2,10 +2,9 @@
 //! observes a run, carries out the engine's actions and writes the status — as an API server
 //! would, with generations, resourceVersions and conflicts.
 
-use std::sync::Arc;
-
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
+use std::sync::Arc;
 
 use crate::action::{Action, ObjectRef};
 use crate::api::well_known::{self, condition_types as ct};
@@ -28,7 +27,7 @@ impl Hub {
     /// Marks the start of a reconcile of `run` (events recorded from now on belong to it).
     pub(crate) fn begin_reconcile(&mut self, run: &ObjectRef) {
         self.reconciles += 1;
-        self.actor = Some(Actor { run: key_ref(run), mark: self.transcript.len() });
+        self.actor = Some(Actor { run: key_ref(run), mark: self.transcript.len(), updated: BTreeSet::new() });
     }
 
     /// Marks the end of a reconcile.
@@ -102,13 +101,15 @@ impl Hub {
                 stored.spec = spec.clone();
                 stored.metadata.generation = Some(stored.metadata.generation() + 1);
                 stored.metadata.resource_version = Some(rv.clone());
-                let meta = stored.metadata.clone();
-                self.binding_writes.record(&key);
+                let placement = Hub::tracked_placement(&stored.metadata);
+                self.binding_written(&key, placement);
+                if let Some(actor) = self.actor.as_mut() {
+                    actor.updated.insert(spec.target_cluster.clone());
+                }
                 let event = Event::new(now, EventKind::BindingUpdated)
                     .cluster(spec.target_cluster.clone())
                     .snapshot(spec.resource_snapshot_name.clone());
                 self.record_for_actor(event);
-                self.touch_placement_of(&meta);
                 Ok(Applied::with_resource_version(rv))
             }
             Action::MarkBindingRolloutStarted { binding, condition, .. } => {
@@ -125,20 +126,16 @@ impl Hub {
                 remove_condition(conditions, ct::ROLLOUT_STARTED);
                 conditions.push(c);
                 stored.metadata.resource_version = Some(rv.clone());
-                let meta = stored.metadata.clone();
-                self.binding_writes.record(&key);
+                let placement = Hub::tracked_placement(&stored.metadata);
                 let (cluster, snapshot) =
                     (stored.spec.target_cluster.clone(), stored.spec.resource_snapshot_name.clone());
-                let mark = self.actor.as_ref().map_or(self.transcript.len(), |a| a.mark);
-                let updated_now = self.transcript[mark.min(self.transcript.len())..]
-                    .iter()
-                    .any(|e| e.event == EventKind::BindingUpdated && e.cluster.as_ref() == Some(&cluster));
-                if !updated_now {
+                self.binding_written(&key, placement);
+                // A binding this reconcile updated already has its `binding-updated` event.
+                if !self.actor.as_ref().is_some_and(|a| a.updated.contains(&cluster)) {
                     self.record_for_actor(
                         Event::new(now, EventKind::RolloutStarted).cluster(cluster).snapshot(snapshot),
                     );
                 }
-                self.touch_placement_of(&meta);
                 Ok(Applied::with_resource_version(rv))
             }
             Action::CreateApprovalRequest { request } => {
@@ -184,12 +181,11 @@ impl Hub {
                 let stored = Arc::make_mut(stored);
                 stored.metadata.deletion_timestamp = Some(now);
                 stored.metadata.resource_version = Some(rv);
-                let meta = stored.metadata.clone();
-                self.binding_writes.record(&key);
+                let placement = Hub::tracked_placement(&stored.metadata);
+                self.binding_written(&key, placement);
                 if let Some(a) = &self.actor {
                     self.deleted_by.insert(key, a.run.clone());
                 }
-                self.touch_placement_of(&meta);
                 Ok(Applied::done())
             }
         }
@@ -222,11 +218,13 @@ impl Hub {
         let key = key_of(run.metadata());
         let rv = self.next_rv();
         let now = self.now;
+        // This reconcile's binding events get their stages from the status it wrote, whether or
+        // not the write goes through.
+        if let Some(status) = run.status() {
+            self.label_stages(status);
+        }
         let stored = self.runs.get_mut(&key).ok_or_else(|| FleetError::NotFound(run.object_ref().to_string()))?;
         if stored.metadata().resource_version != run.metadata().resource_version {
-            if let Some(status) = run.status() {
-                self.label_stages(status);
-            }
             return Err(FleetError::Conflict(format!(
                 "{}: the object has been modified (resourceVersion {} is stale)",
                 run.object_ref(),
@@ -240,10 +238,7 @@ impl Hub {
             Some(a) if a.run == key => a.mark.min(self.transcript.len()),
             _ => self.transcript.len(),
         };
-        self.label_stages(&new);
-        if let Some(stored) = self.runs.get_mut(&key) {
-            stored.set_status(new);
-        }
+        stored.set_status(new);
         // The engine's decisions read before the writes that carried them out — except accepted
         // approvals, which come first: they are what let the stage finish.
         let (accepted, rest): (Vec<Event>, Vec<Event>) =

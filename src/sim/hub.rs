@@ -96,6 +96,8 @@ pub(crate) struct Actor {
     pub(crate) run: Key,
     /// Where this reconcile's events start in the transcript.
     pub(crate) mark: usize,
+    /// The clusters whose bindings this reconcile updated.
+    pub(crate) updated: BTreeSet<String>,
 }
 
 /// The simulated hub cluster.
@@ -230,9 +232,7 @@ impl Hub {
         let ns = run.metadata().namespace();
         let spec = run.spec();
         let placement_name = spec.placement_name.as_str();
-        let owned = |meta: &ObjectMeta| {
-            meta.namespace() == ns && meta.label(well_known::PLACEMENT_TRACKING_LABEL) == Some(placement_name)
-        };
+        let owned = |meta: &ObjectMeta| meta.belongs_to_placement(ns, placement_name);
         let placement = self.placements.get(&(ns.to_owned(), placement_name.to_owned())).cloned();
         let current_resource_hash = placement.as_ref().map(|p| resources::resource_hash(&self.selected(p)));
         World {
@@ -291,10 +291,29 @@ impl Hub {
         self.touched.placements.insert((namespace.to_owned(), name.to_owned()));
     }
 
+    /// The placement an object belongs to by its namespace and `parent-CRP` label (an empty
+    /// name when unlabelled).
+    pub(crate) fn placement_of(meta: &ObjectMeta) -> Key {
+        (meta.namespace().to_owned(), meta.label(well_known::PLACEMENT_TRACKING_LABEL).unwrap_or("").to_owned())
+    }
+
+    /// The placement an object is labelled with, if any.
+    pub(crate) fn tracked_placement(meta: &ObjectMeta) -> Option<Key> {
+        meta.label(well_known::PLACEMENT_TRACKING_LABEL).map(|p| (meta.namespace().to_owned(), p.to_owned()))
+    }
+
     pub(crate) fn touch_placement_of(&mut self, meta: &ObjectMeta) {
-        if let Some(p) = meta.label(well_known::PLACEMENT_TRACKING_LABEL) {
-            let p = p.to_owned();
-            self.touch_placement(meta.namespace(), &p);
+        if let Some(p) = Self::tracked_placement(meta) {
+            self.touched.placements.insert(p);
+        }
+    }
+
+    /// A binding was created, changed or deleted: the member agents look at it again, and the
+    /// runs of its placement (from [`Hub::tracked_placement`]) are woken.
+    pub(crate) fn binding_written(&mut self, key: &Key, placement: Option<Key>) {
+        self.binding_writes.record(key);
+        if let Some(p) = placement {
+            self.touched.placements.insert(p);
         }
     }
 
@@ -303,8 +322,7 @@ impl Hub {
     /// The latest master resource snapshot of a placement.
     pub(crate) fn latest_resource_snapshot(&self, placement: &Key) -> Option<&ResourceSnapshot> {
         self.resource_snapshots.values().find(|s| {
-            s.metadata.namespace() == placement.0
-                && s.metadata.label(well_known::PLACEMENT_TRACKING_LABEL) == Some(placement.1.as_str())
+            s.metadata.belongs_to_placement(&placement.0, &placement.1)
                 && s.metadata.label(well_known::IS_LATEST_SNAPSHOT_LABEL) == Some("true")
                 && s.is_master()
         })
@@ -313,10 +331,7 @@ impl Hub {
     fn next_resource_index(&self, placement: &Key) -> i64 {
         self.resource_snapshots
             .values()
-            .filter(|s| {
-                s.metadata.namespace() == placement.0
-                    && s.metadata.label(well_known::PLACEMENT_TRACKING_LABEL) == Some(placement.1.as_str())
-            })
+            .filter(|s| s.metadata.belongs_to_placement(&placement.0, &placement.1))
             .filter_map(|s| s.index_label()?.parse::<i64>().ok())
             .max()
             .map_or(0, |i| i + 1)
@@ -339,8 +354,7 @@ impl Hub {
             .resource_snapshots
             .iter()
             .filter(|(_, s)| {
-                s.metadata.namespace() == placement.0
-                    && s.metadata.label(well_known::PLACEMENT_TRACKING_LABEL) == Some(placement.1.as_str())
+                s.metadata.belongs_to_placement(&placement.0, &placement.1)
                     && s.metadata.label(well_known::IS_LATEST_SNAPSHOT_LABEL) == Some("true")
             })
             .map(|(k, _)| k.clone())

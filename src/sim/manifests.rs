@@ -1,9 +1,8 @@
 //! What people and tools do to the hub: `kubectl apply` and `delete` of manifests, member
 //! clusters joining, leaving and being relabelled, approvals granted and requests deleted.
 
-use std::sync::Arc;
-
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::Value;
 

@@ -1,16 +1,16 @@
 //! Member agents: each member cluster applies the snapshot its binding names after a delay and
 //! reports back on the binding, at the binding's generation.
 
-use std::sync::Arc;
-
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::api::well_known::condition_types as ct;
 use crate::api::{
-    ApplyStrategy, Binding, BindingState, Condition, ConditionStatus, Duration, is_condition_true, set_condition,
+    ApplyStrategy, Binding, BindingState, Condition, ConditionStatus, Duration, find_condition, is_condition_true,
+    set_condition,
 };
 
 use super::clock::SplitMix64;
@@ -296,19 +296,15 @@ impl Members {
             return;
         }
         let snapshot_name = b.spec.resource_snapshot_name.clone();
-        let run = b
-            .conditions()
-            .iter()
-            .find(|c| c.type_ == ct::ROLLOUT_STARTED)
+        let run = find_condition(b.conditions(), ct::ROLLOUT_STARTED)
             .and_then(|c| c.message.rsplit_once("updateRun: ").map(|(_, r)| r.to_owned()));
         let report_diff =
             b.spec.apply_strategy.as_ref().and_then(|s| s.type_.as_deref()) == Some(ApplyStrategy::REPORT_DIFF);
-        let placement = (
-            b.metadata.namespace().to_owned(),
-            b.metadata.label(crate::api::well_known::PLACEMENT_TRACKING_LABEL).unwrap_or("").to_owned(),
-        );
+        let placement = Hub::placement_of(&b.metadata);
         let ns = placement.0.clone();
-        let snapshot = hub.resource_snapshots.get(&(ns.clone(), snapshot_name.clone())).cloned();
+        // The snapshot's resources: all a member needs of it.
+        let snapshot =
+            hub.resource_snapshots.get(&(ns.clone(), snapshot_name.clone())).map(|s| s.spec.selected_resources.clone());
         let failure = self.agent(cluster).failure.clone();
 
         let mut conditions: Vec<(String, ConditionStatus, String)> = Vec::new();
@@ -325,9 +321,9 @@ impl Members {
             conditions.push((f.condition.clone(), ConditionStatus::False, f.reason.clone()));
             // Unavailable is applied but not ready: the resources are on the cluster.
             if f.condition == ct::AVAILABLE
-                && let Some(s) = &snapshot
+                && let Some(resources) = snapshot
             {
-                self.agent(cluster).objects.insert(placement.clone(), s.spec.selected_resources.clone());
+                self.agent(cluster).objects.insert(placement.clone(), resources);
             }
             event = Event::new(now, EventKind::MemberFailed)
                 .snapshot(&snapshot_name)
@@ -350,7 +346,7 @@ impl Members {
             for (t, r) in order.iter().zip(ok_reasons) {
                 conditions.push((t.to_string(), ConditionStatus::True, r.to_owned()));
             }
-            let resources = snapshot.map(|s| s.spec.selected_resources).unwrap_or_default();
+            let resources = snapshot.unwrap_or_default();
             let summary = super::resources::summarize(&resources);
             self.agent(cluster).objects.insert(placement.clone(), resources);
             event = Event::new(now, EventKind::MemberApplied).snapshot(&snapshot_name).detail(summary);
@@ -369,14 +365,13 @@ impl Members {
             set_condition(&mut status.conditions, Condition::new(t, *s, generation, r, ""), now);
         }
         b.metadata.resource_version = Some(rv);
-        let meta = b.metadata.clone();
-        hub.binding_writes.record(key);
+        let placement = Hub::tracked_placement(&b.metadata);
+        hub.binding_written(key, placement);
         let event = match run {
             Some(r) => event.run(&ns, &r),
             None => event.namespace(&ns),
         };
         hub.record(event.cluster(cluster));
-        hub.touch_placement_of(&meta);
     }
 
     fn cleanup(&mut self, hub: &mut Hub, cluster: &str, key: &Key, uid: &str) {
@@ -384,16 +379,13 @@ impl Members {
         if b.metadata.uid.as_deref() != Some(uid) {
             return;
         }
-        let placement = (
-            b.metadata.namespace().to_owned(),
-            b.metadata.label(crate::api::well_known::PLACEMENT_TRACKING_LABEL).unwrap_or("").to_owned(),
-        );
-        let meta = b.metadata.clone();
+        let placement = Hub::placement_of(&b.metadata);
+        let tracked = Hub::tracked_placement(&b.metadata);
         if let Some(agent) = self.agents.get_mut(cluster) {
             agent.objects.remove(&placement);
         }
         hub.bindings.remove(key);
-        hub.binding_writes.record(key);
+        hub.binding_written(key, tracked);
         self.handled.remove(key);
         self.cleaning.remove(key);
         let by = hub.deleted_by.remove(key);
@@ -403,7 +395,6 @@ impl Members {
             None => event.namespace(&placement.0),
         };
         hub.record(event);
-        hub.touch_placement_of(&meta);
         scheduler::schedule(hub, &placement);
     }
 

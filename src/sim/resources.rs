@@ -233,10 +233,15 @@ pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     hash
 }
 
+/// FNV-1a of a value's canonical JSON, in hex: equal content, equal hash.
+pub(crate) fn content_hash(value: &Value) -> String {
+    format!("{:016x}", fnv1a(canonical_json(value).as_bytes()))
+}
+
 /// The `resource-hash` of a list of selected resources: FNV-1a of their canonical JSON, in hex.
 /// (KubeFleet uses SHA-256; any stable content hash serves the engine, which only compares.)
 pub(crate) fn resource_hash(resources: &[Value]) -> String {
-    format!("{:016x}", fnv1a(canonical_json(&Value::Array(resources.to_vec())).as_bytes()))
+    content_hash(&Value::Array(resources.to_vec()))
 }
 
 /// Two objects are the same resource content (ignoring server-set fields).

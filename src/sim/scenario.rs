@@ -322,23 +322,21 @@ impl Expectations {
     pub fn check(&self, sim: &Simulation) -> Vec<String> {
         let mut failures = Vec::new();
         for (name, want) in &self.runs {
-            let run = sim.hub().runs().find(|r| r.metadata().name() == name);
-            let got = RunPhase::of(run);
+            let got = sim.run_phase(name);
             if got != *want {
                 failures.push(format!("run {name}: expected {want:?}, found {got:?}"));
             }
         }
-        let transcript = sim.transcript();
+        let members = sim.members.objects(&sim.hub);
         for (cluster, patterns) in &self.members {
-            let held = transcript.members.get(cluster).map(Vec::as_slice).unwrap_or(&[]);
+            let held = members.get(cluster).map(Vec::as_slice).unwrap_or(&[]);
             for p in patterns {
                 if !held.iter().any(|o| matches_pattern(o, p)) {
                     failures.push(format!("member {cluster}: no object matches {p}"));
                 }
             }
         }
-        let events: Vec<Value> =
-            transcript.events.iter().map(|e| serde_json::to_value(e).unwrap_or(Value::Null)).collect();
+        let events: Vec<Value> = sim.events().iter().map(|e| serde_json::to_value(e).unwrap_or(Value::Null)).collect();
         let mut from = 0;
         for p in &self.events {
             match events[from..].iter().position(|e| matches_pattern(e, p)) {

@@ -17,9 +17,8 @@
 //! Not modelled: preferred affinity and topology spread scores, taints and tolerations, property
 //! selectors.
 
-use std::sync::Arc;
-
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -30,7 +29,7 @@ use crate::api::{
 };
 
 use super::hub::{Hub, Key};
-use super::resources::{canonical_json, fnv1a};
+use super::resources::{content_hash, fnv1a};
 use super::transcript::{Event, EventKind};
 
 /// The annotation recording a binding's state before it was unscheduled.
@@ -133,10 +132,7 @@ pub(crate) fn schedule(hub: &mut Hub, key: &Key) {
 fn owned_bindings(hub: &Hub, placement: &Key) -> Vec<(Key, Arc<Binding>)> {
     hub.bindings
         .iter()
-        .filter(|(_, b)| {
-            b.metadata.namespace() == placement.0
-                && b.metadata.label(well_known::PLACEMENT_TRACKING_LABEL) == Some(placement.1.as_str())
-        })
+        .filter(|(_, b)| b.metadata.belongs_to_placement(&placement.0, &placement.1))
         .map(|(k, b)| (k.clone(), b.clone()))
         .collect()
 }
@@ -166,7 +162,7 @@ fn policy_hash(policy: Option<&PlacementPolicy>) -> String {
     if let Some(map) = value.as_object_mut() {
         map.remove("numberOfClusters");
     }
-    format!("{:016x}", fnv1a(canonical_json(&value).as_bytes()))
+    content_hash(&value)
 }
 
 /// Makes sure the latest policy snapshot matches the placement's policy; returns its name.
@@ -181,9 +177,7 @@ fn ensure_policy_snapshot(hub: &mut Hub, placement: &Placement) -> String {
     let owned: Vec<Key> = hub
         .policy_snapshots
         .iter()
-        .filter(|(_, s)| {
-            s.metadata.namespace() == ns && s.metadata.label(well_known::PLACEMENT_TRACKING_LABEL) == Some(&name)
-        })
+        .filter(|(_, s)| s.metadata.belongs_to_placement(&ns, &name))
         .map(|(k, _)| k.clone())
         .collect();
     let latest = owned
@@ -298,10 +292,9 @@ fn create_binding(hub: &mut Hub, placement: &Placement, policy_snapshot: &str, c
         extra: Default::default(),
     };
     let key = (ns.clone(), binding.metadata.name().to_owned());
-    hub.binding_writes.record(&key);
-    hub.bindings.insert(key, Arc::new(binding));
+    hub.bindings.insert(key.clone(), Arc::new(binding));
+    hub.binding_written(&key, Some((ns.clone(), name.clone())));
     hub.record(Event::new(hub.now, EventKind::BindingScheduled).namespace(&ns).cluster(cluster).detail(&name));
-    hub.touch_placement(&ns, &name);
 }
 
 /// A spec write by the scheduler: re-point the binding to the latest policy snapshot, and
@@ -320,19 +313,18 @@ fn repoint(hub: &mut Hub, key: &Key, policy_snapshot: &str, state: Option<Bindin
     }
     b.metadata.generation = Some(b.metadata.generation() + 1);
     b.metadata.resource_version = Some(rv);
-    let meta = b.metadata.clone();
-    hub.binding_writes.record(key);
+    let (namespace, placement) = Hub::placement_of(&b.metadata);
+    let tracked = Hub::tracked_placement(&b.metadata);
     let cluster = b.spec.target_cluster.clone();
+    hub.binding_written(key, tracked);
     if reselected {
-        let placement = meta.label(well_known::PLACEMENT_TRACKING_LABEL).unwrap_or("").to_owned();
         hub.record(
             Event::new(now, EventKind::BindingScheduled)
-                .namespace(meta.namespace())
+                .namespace(&namespace)
                 .cluster(cluster)
                 .detail(format!("{placement} (re-selected)")),
         );
     }
-    hub.touch_placement_of(&meta);
 }
 
 fn unschedule(hub: &mut Hub, key: &Key) {
@@ -344,14 +336,11 @@ fn unschedule(hub: &mut Hub, key: &Key) {
     b.spec.state = BindingState::Unscheduled;
     b.metadata.generation = Some(b.metadata.generation() + 1);
     b.metadata.resource_version = Some(rv);
-    let meta = b.metadata.clone();
-    hub.binding_writes.record(key);
+    let (namespace, placement) = Hub::placement_of(&b.metadata);
+    let tracked = Hub::tracked_placement(&b.metadata);
     let cluster = b.spec.target_cluster.clone();
-    let placement = meta.label(well_known::PLACEMENT_TRACKING_LABEL).unwrap_or("").to_owned();
-    hub.record(
-        Event::new(now, EventKind::BindingUnscheduled).namespace(meta.namespace()).cluster(cluster).detail(placement),
-    );
-    hub.touch_placement_of(&meta);
+    hub.binding_written(key, tracked);
+    hub.record(Event::new(now, EventKind::BindingUnscheduled).namespace(&namespace).cluster(cluster).detail(placement));
 }
 
 /// Unschedules `surplus` of the selected bindings: `Scheduled` ones before `Bound` ones, and

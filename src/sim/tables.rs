@@ -152,8 +152,7 @@ impl<'a> Kubectl<'a> {
             .hub
             .bindings()
             .filter(|b| {
-                b.metadata.namespace() == p.metadata.namespace()
-                    && b.metadata.label(crate::api::well_known::PLACEMENT_TRACKING_LABEL) == Some(p.metadata.name())
+                b.metadata.belongs_to_placement(p.metadata.namespace(), p.metadata.name())
                     && b.spec.state != BindingState::Unscheduled
             })
             .collect();
