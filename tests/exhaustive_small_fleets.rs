@@ -16,9 +16,10 @@ use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
 
 use staged_rollout::WakeReason;
+use staged_rollout::api::well_known::condition_types as ct;
 use staged_rollout::api::{
-    Condition, Duration, IntOrString, LabelSelector, StageConfig, StageTask, StageUpdatingStatus, State, Time,
-    UpdateStrategySpec,
+    Condition, ConditionStatus, Duration, IntOrString, LabelSelector, StageConfig, StageTask, StageUpdatingStatus,
+    State, Time, UpdateStrategySpec, find_condition,
 };
 use staged_rollout::testing::{Checker, ModelHub, StepBound, Violation};
 
@@ -197,7 +198,8 @@ fn explore(config: &Config) -> (usize, Vec<String>) {
         }
         if node.hub.is_terminal() {
             let status = node.hub.run.status().unwrap();
-            let succeeded = status.conditions.iter().any(|c| c.type_ == "Succeeded" && c.status.to_string() == "True");
+            let succeeded =
+                find_condition(&status.conditions, ct::SUCCEEDED).is_some_and(|c| c.status == ConditionStatus::True);
             if !succeeded {
                 problems.push(format!("{config:?}: a run failed: {:?}", status.conditions));
             }

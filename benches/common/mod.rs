@@ -60,13 +60,10 @@ impl Concurrency {
         }
     }
 
-    /// The number of clusters in flight for a stage of `n` clusters (KubeFleet rounds a
-    /// percentage down, and never below 1).
+    /// The number of clusters in flight for a stage of `n` clusters, as the engine scales it.
     pub fn of(self, n: usize) -> usize {
-        match self {
-            Concurrency::One => 1,
-            Concurrency::Percent(p) => (n * p as usize / 100).max(1),
-        }
+        let scaled = staged_rollout::api::max_concurrency(Some(&self.value()), n).expect("a valid maxConcurrency");
+        usize::try_from(scaled).expect("at least 1")
     }
 }
 

@@ -11,14 +11,12 @@ use std::sync::Arc;
 
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
-use serde_json::json;
 use staged_rollout::Config;
 use staged_rollout::api::{
-    Binding, BindingState, ConditionStatus, Duration, IntOrString, LabelSelector, MemberCluster, StageConfig,
-    StageTask, State, Time, UpdateStrategySpec,
+    BindingState, ConditionStatus, Duration, IntOrString, LabelSelector, StageConfig, StageTask, State, Time,
+    UpdateStrategySpec,
 };
-use staged_rollout::sim::ReconcileRecord;
-use staged_rollout::testing::{Checker, ModelHub, PLACEMENT};
+use staged_rollout::testing::{Checker, ModelHub};
 
 #[derive(Arbitrary, Debug)]
 struct Stage {
@@ -120,28 +118,6 @@ fn cluster_name(i: u8) -> String {
     format!("c{}", i % 6)
 }
 
-fn join(hub: &mut ModelHub, name: &str, labels: BTreeMap<String, String>) {
-    if hub.world.member_clusters.iter().any(|c| c.name() == name) {
-        return;
-    }
-    hub.world.member_clusters.push(MemberCluster::new(name, labels).into());
-    if hub.world.bindings.iter().any(|b| b.spec.target_cluster == name) {
-        return;
-    }
-    let mut meta = json!({"name": format!("{PLACEMENT}-{name}"), "generation": 1,
-        "labels": {"kubernetes-fleet.io/parent-CRP": PLACEMENT}});
-    let ns = hub.run.metadata().namespace().to_owned();
-    if !ns.is_empty() {
-        meta["namespace"] = json!(ns);
-    }
-    let kind = if ns.is_empty() { "ClusterResourceBinding" } else { "ResourceBinding" };
-    let binding: Binding = serde_json::from_value(json!({"apiVersion": staged_rollout::api::API_VERSION, "kind": kind,
-        "metadata": meta, "spec": {"state": "Scheduled", "schedulingPolicySnapshotName": format!("{PLACEMENT}-0"),
-        "targetCluster": name}}))
-    .expect("a binding");
-    hub.world.bindings.push(Arc::new(binding));
-}
-
 fuzz_target!(|input: Input| {
     let clusters: Vec<(String, BTreeMap<String, String>)> =
         input.clusters.iter().take(5).enumerate().map(|(i, (g, o))| (format!("c{i}"), labels(*g, *o))).collect();
@@ -176,28 +152,8 @@ fuzz_target!(|input: Input| {
                 stale = before;
             }
             Op::StaleReconcile => {
-                let Ok(outcome) = hub.run.reconcile(&stale, hub.now, &hub.config) else { return };
-                hub.records.push(ReconcileRecord {
-                    at: hub.now,
-                    run: hub.run.object_ref(),
-                    placement: hub.run.spec().placement_name.clone(),
-                    generation: hub.run.metadata().generation(),
-                    state: hub.run.spec().state.clone(),
-                    deleting: false,
-                    observed: hub.run.status().cloned(),
-                    status: outcome.status.clone(),
-                    status_changed: outcome.status_changed,
-                    actions: outcome.actions.clone(),
-                    applied: outcome.actions.len(),
-                    persisted: outcome.status_changed,
-                    approvals: stale.approval_requests.clone(),
-                    faults: Vec::new(),
-                });
-                for a in &outcome.actions {
-                    hub.apply(a);
-                }
-                if outcome.status_changed {
-                    hub.run.set_status(outcome.status);
+                if hub.reconcile_observing(&stale).is_err() {
+                    return;
                 }
             }
             Op::Advance(s) => hub.advance(Duration::from_secs(i64::from(*s % 600))),
@@ -240,7 +196,7 @@ fuzz_target!(|input: Input| {
                 let name = cluster_name(*i);
                 hub.world.member_clusters.retain(|c| c.name() != name);
             }
-            Op::Join(g) => join(&mut hub, &cluster_name(*g), labels(*g, g / 4)),
+            Op::Join(g) => hub.join(&cluster_name(*g), labels(*g, g / 4)),
             Op::Unschedule(i) => {
                 let name = cluster_name(*i);
                 if let Some(b) =

@@ -171,7 +171,8 @@ fn stage_named<'a>(status: &'a UpdateRunStatus, name: &str) -> Option<&'a StageU
     stages(status).find(|s| s.stage_name == name)
 }
 
-fn is_terminal(status: &UpdateRunStatus) -> Option<String> {
+/// How the run ended, when it has: failed to initialize, succeeded or failed.
+pub(crate) fn is_terminal(status: &UpdateRunStatus) -> Option<String> {
     if is_false(&status.conditions, ct::INITIALIZED) {
         return Some(format!("failed to initialize: {}", message(status, ct::INITIALIZED)));
     }
@@ -369,13 +370,14 @@ impl RunCheck {
     // ----- invariant 4 -----
 
     fn snapshot(&self, v: &View<'_>, out: &mut Vec<Violation>) {
+        // The snapshot the run binds, the same for every action of the step.
+        let index = v.status.resource_snapshot_index_used.parse::<i64>().ok();
+        let expected = match (&self.placement, index) {
+            (Some(p), Some(i)) => Some(well_known::resource_snapshot_name(p, i)),
+            _ => None,
+        };
         for action in v.actions {
             let Action::UpdateBinding { cluster, spec, .. } = action else { continue };
-            let index = v.status.resource_snapshot_index_used.parse::<i64>().ok();
-            let expected = match (&self.placement, index) {
-                (Some(p), Some(i)) => Some(well_known::resource_snapshot_name(p, i)),
-                _ => None,
-            };
             let ok = match (&expected, index) {
                 (Some(e), _) => spec.resource_snapshot_name == *e,
                 (None, Some(i)) => spec.resource_snapshot_name.ends_with(&format!("-{i}-snapshot")),
@@ -392,6 +394,7 @@ impl RunCheck {
                     site: self.site(v.at, stage, Some(cluster)),
                     found: format!("{} (target {})", spec.resource_snapshot_name, spec.target_cluster),
                     expected: expected
+                        .clone()
                         .unwrap_or_else(|| format!("snapshot index `{}`", v.status.resource_snapshot_index_used)),
                 });
             }

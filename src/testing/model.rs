@@ -103,22 +103,11 @@ impl ModelHub {
             }))],
             ..World::default()
         };
-        let mut hub = ModelHub {
-            run: UpdateRun::Cluster(crate::api::ClusterStagedUpdateRun::new(
-                ObjectMeta::named("run"),
-                crate::api::UpdateRunSpec::new(PLACEMENT, Some("0"), STRATEGY),
-            )),
-            world: World::default(),
-            now: start,
-            config: Config::default(),
-            wake: None,
-            records: Vec::new(),
-        };
         let mut run_meta = ObjectMeta::named("run");
         run_meta.generation = Some(1);
         let mut spec = crate::api::UpdateRunSpec::new(PLACEMENT, Some("0"), STRATEGY);
         spec.state = state;
-        hub.run = if ns.is_empty() {
+        let run = if ns.is_empty() {
             UpdateRun::Cluster(crate::api::ClusterStagedUpdateRun::new(run_meta, spec))
         } else {
             run_meta.namespace = Some(ns.to_owned());
@@ -126,16 +115,23 @@ impl ModelHub {
         };
         for (name, labels) in clusters {
             world.member_clusters.push(Arc::new(MemberCluster::new(name, labels.clone())));
-            world.bindings.push(Arc::new(from(json!({
-                "apiVersion": crate::api::API_VERSION,
-                "kind": scoped("ClusterResourceBinding", "ResourceBinding"),
-                "metadata": meta(&format!("{PLACEMENT}-{name}")),
-                "spec": {"state": "Scheduled", "schedulingPolicySnapshotName": well_known::policy_snapshot_name(PLACEMENT, 0),
-                    "targetCluster": name}
-            }))));
+            world.bindings.push(Arc::new(scheduled_binding(ns, name)));
         }
-        hub.world = world;
-        hub
+        ModelHub { run, world, now: start, config: Config::default(), wake: None, records: Vec::new() }
+    }
+
+    /// A member cluster joins with `labels` and the scheduler picks it (a `Scheduled` binding on
+    /// the policy snapshot). Nothing happens for a cluster that is already a member, and a
+    /// cluster that already has a binding gets no second one.
+    pub fn join(&mut self, name: &str, labels: BTreeMap<String, String>) {
+        if self.world.member_clusters.iter().any(|c| c.name() == name) {
+            return;
+        }
+        self.world.member_clusters.push(Arc::new(MemberCluster::new(name, labels)));
+        if self.binding_of(name).is_none() {
+            let binding = scheduled_binding(self.run.metadata().namespace(), name);
+            self.world.bindings.push(Arc::new(binding));
+        }
     }
 
     /// The run's reference.
@@ -147,6 +143,21 @@ impl ModelHub {
     /// changed, records the reconcile and returns it.
     pub fn reconcile(&mut self) -> Result<&ReconcileRecord, EngineError> {
         let outcome = self.run.reconcile(&self.world, self.now, &self.config)?;
+        let approvals = self.world.approval_requests.clone();
+        Ok(self.carry_out(outcome, approvals))
+    }
+
+    /// Reconciles once against `observed` instead of this hub — a stale world, as a lagging
+    /// informer cache serves it — and carries the outcome out on this hub, as
+    /// [`ModelHub::reconcile`] does.
+    pub fn reconcile_observing(&mut self, observed: &World) -> Result<&ReconcileRecord, EngineError> {
+        let outcome = self.run.reconcile(observed, self.now, &self.config)?;
+        Ok(self.carry_out(outcome, observed.approval_requests.clone()))
+    }
+
+    /// Applies every action, persists the status when it changed, and records the reconcile
+    /// (`approvals`: the approval requests the engine saw).
+    fn carry_out(&mut self, outcome: crate::Outcome, approvals: Vec<ObservedApproval>) -> &ReconcileRecord {
         let record = ReconcileRecord {
             at: self.now,
             run: self.run.object_ref(),
@@ -160,7 +171,7 @@ impl ModelHub {
             actions: outcome.actions.clone(),
             applied: outcome.actions.len(),
             persisted: outcome.status_changed,
-            approvals: self.world.approval_requests.clone(),
+            approvals,
             faults: Vec::new(),
         };
         for action in &outcome.actions {
@@ -171,7 +182,7 @@ impl ModelHub {
         }
         self.wake = Some(outcome.wake);
         self.records.push(record);
-        Ok(self.records.last().expect("just pushed"))
+        self.records.last().expect("just pushed")
     }
 
     /// Carries out one action as an API server would.
@@ -325,11 +336,22 @@ impl ModelHub {
 
     /// Whether the run reached a terminal status (initialization failed, succeeded or failed).
     pub fn is_terminal(&self) -> bool {
-        self.run.status().is_some_and(|s| {
-            crate::api::find_condition(&s.conditions, ct::INITIALIZED)
-                .is_some_and(|c| c.status == ConditionStatus::False)
-                || crate::api::find_condition(&s.conditions, ct::SUCCEEDED)
-                    .is_some_and(|c| c.status != ConditionStatus::Unknown)
-        })
+        self.run.status().is_some_and(|s| super::invariants::is_terminal(s).is_some())
     }
+}
+
+/// The binding KubeFleet's scheduler creates for `cluster`: `Scheduled` on the policy snapshot.
+fn scheduled_binding(namespace: &str, cluster: &str) -> Binding {
+    let mut metadata = json!({"name": format!("{PLACEMENT}-{cluster}"), "generation": 1,
+        "labels": {well_known::PLACEMENT_TRACKING_LABEL: PLACEMENT}});
+    if !namespace.is_empty() {
+        metadata["namespace"] = json!(namespace);
+    }
+    from(json!({
+        "apiVersion": crate::api::API_VERSION,
+        "kind": if namespace.is_empty() { Binding::CLUSTER_KIND } else { Binding::NAMESPACED_KIND },
+        "metadata": metadata,
+        "spec": {"state": "Scheduled", "schedulingPolicySnapshotName": well_known::policy_snapshot_name(PLACEMENT, 0),
+            "targetCluster": cluster}
+    }))
 }

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::action::ObjectRef;
-use crate::api::{Duration, State, UpdateStrategySpec};
+use crate::api::{Duration, State, UpdateStrategySpec, well_known};
 use crate::sim::{
     ApprovalPolicy, EnginePreset, FleetMember, MemberBehaviour, RandomFaults, Scenario, ScriptAction, ScriptStep,
     Settings, SimError, Simulation, SnapshotMode, Transcript, Wakeups,
@@ -179,8 +179,8 @@ impl Rollout {
                 for task in ["before", "after"] {
                     let name = format!("{}-{task}-{}", plan.name, stage.name);
                     let labels = json!({
-                        "kubernetes-fleet.io/targetUpdateRun": plan.name,
-                        "kubernetes-fleet.io/targetUpdatingStage": stage.name,
+                        well_known::TARGET_UPDATE_RUN_LABEL: plan.name,
+                        well_known::TARGET_UPDATING_STAGE_LABEL: stage.name,
                     });
                     let spec = json!({"parentStageRollout": plan.name, "targetStage": stage.name});
                     let mut places: Vec<Option<&str>> = Vec::new();
