@@ -68,7 +68,6 @@ use clock::EventQueue;
 use faults::{ArmedFault, Chaos, FaultState, Keep, SimFleet};
 use hub::Key;
 use member::{MemberWork, Members};
-use transcript::Event as TranscriptEvent;
 
 /// Why a simulation stopped.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -458,6 +457,12 @@ impl Simulation {
             || self.chaos.as_ref().is_some_and(|c| c.config.kinds.contains(&Fault::StaleObservation))
     }
 
+    /// Records an event of `run` at the hub's time.
+    fn record_run_event(&mut self, run: &Key, kind: EventKind, detail: impl Into<String>) {
+        let event = Event::new(self.hub.now, kind).run(&run.0, &run.1).detail(detail);
+        self.hub.record(event);
+    }
+
     fn retry_after(&self) -> Duration {
         self.settings.retry_after.unwrap_or(Duration::from_secs(1))
     }
@@ -507,7 +512,7 @@ impl Simulation {
         fleet.flush_deferred();
         let SimFleet { fresh, fired, served, applied, persisted, .. } = fleet;
         self.hub.end_reconcile();
-        let random_fired = drawn.is_some() && (fired.iter().any(|f| Some(f) == drawn.as_ref().map(|d| &d.fault)));
+        let random_fired = fired.iter().any(|f| Some(f) == drawn.as_ref().map(|d| &d.fault));
         // A restart follows a completed reconcile.
         let restart = drawn.as_ref().is_some_and(|d| d.fault == Fault::Restart) && result.is_ok();
         if let Some(c) = self.chaos.as_mut()
@@ -516,10 +521,11 @@ impl Simulation {
             c.fired += 1;
         }
         if stale_note {
-            let e = TranscriptEvent::new(hub_now, EventKind::FaultInjected)
-                .run(&key.0, &key.1)
-                .detail("stale observation: the hub as of the previous reconcile");
-            self.hub.record(e);
+            self.record_run_event(
+                key,
+                EventKind::FaultInjected,
+                "stale observation: the hub as of the previous reconcile",
+            );
             // The lagging cache catches up: the watch events this reconcile could not see are
             // delivered again (a real informer calls its handlers only once its cache holds the
             // change, so the change that triggered this reconcile is not lost for good).
@@ -528,8 +534,7 @@ impl Simulation {
         }
         let crashed = fired.contains(&Fault::CrashBeforeStatusWrite);
         for f in &fired {
-            let e = TranscriptEvent::new(hub_now, EventKind::FaultInjected).run(&key.0, &key.1).detail(f.describe());
-            self.hub.record(e);
+            self.record_run_event(key, EventKind::FaultInjected, f.describe());
         }
         if self.record
             && let Some(observed) = &served
@@ -558,18 +563,13 @@ impl Simulation {
                 track.timer = next
                     .map(|t| self.queue.push(t.max(hub_now), Due::Reconcile { run: key.clone(), cause: Cause::Timer }));
                 if restart {
-                    let e = TranscriptEvent::new(hub_now, EventKind::FaultInjected)
-                        .run(&key.0, &key.1)
-                        .detail(Fault::Restart.describe());
-                    self.hub.record(e);
+                    self.record_run_event(key, EventKind::FaultInjected, Fault::Restart.describe());
                     self.restart_controller(hub_now.add_ceil(self.retry_after()));
                 }
             }
             Err(DriverError::Engine { run, source }) => return Err(SimError::Engine { run, source }),
             Err(e) => {
-                let e =
-                    TranscriptEvent::new(hub_now, EventKind::ReconcileError).run(&key.0, &key.1).detail(e.to_string());
-                self.hub.record(e);
+                self.record_run_event(key, EventKind::ReconcileError, e.to_string());
                 let at = hub_now.add_ceil(self.retry_after());
                 if crashed {
                     self.restart_controller(at);

@@ -25,7 +25,7 @@ use serde_json::Value;
 use crate::api::well_known::{self, condition_types as ct};
 use crate::api::{
     Binding, BindingSpec, BindingState, Condition, ConditionStatus, LabelSelector, ObjectMeta, Placement,
-    PlacementPolicy, PolicySnapshot, compile, set_condition,
+    PlacementPolicy, PolicySnapshot, Selector, compile, set_condition,
 };
 
 use super::hub::{Hub, Key};
@@ -64,10 +64,11 @@ pub(crate) fn schedule(hub: &mut Hub, key: &Key) {
         unschedule(hub, &k);
     }
 
+    let affinity = RequiredAffinity::of(&policy);
     let eligible: Vec<String> = hub
         .clusters
         .values()
-        .filter(|c| passes_required_affinity(&policy, c.metadata.labels()))
+        .filter(|c| affinity.passes(c.metadata.labels()))
         .map(|c| c.name().to_owned())
         .filter(|c| !selected.contains_key(c))
         .collect();
@@ -117,12 +118,14 @@ pub(crate) fn schedule(hub: &mut Hub, key: &Key) {
         create_binding(hub, &placement, &latest, &cluster);
     }
 
-    let now_selected = owned_bindings(hub, key)
-        .into_iter()
-        .filter(|(_, b)| b.metadata.deletion_timestamp.is_none() && b.spec.state != BindingState::Unscheduled)
-        .count();
     let scheduled = match policy.placement_type() {
-        PlacementPolicy::PICK_N => now_selected >= usize::try_from(policy.number_of_clusters.unwrap_or(0)).unwrap_or(0),
+        PlacementPolicy::PICK_N => {
+            let now_selected = owned_bindings(hub, key)
+                .into_iter()
+                .filter(|(_, b)| b.metadata.deletion_timestamp.is_none() && b.spec.state != BindingState::Unscheduled)
+                .count();
+            now_selected >= usize::try_from(policy.number_of_clusters.unwrap_or(0)).unwrap_or(0)
+        }
         PlacementPolicy::PICK_FIXED => policy.cluster_names.iter().all(|n| hub.clusters.contains_key(n)),
         _ => true,
     };
@@ -137,22 +140,47 @@ fn owned_bindings(hub: &Hub, placement: &Key) -> Vec<(Key, Arc<Binding>)> {
         .collect()
 }
 
-/// The required cluster affinity: any term whose label selector matches (terms without one match
-/// every cluster); no terms at all match every cluster.
-fn passes_required_affinity(policy: &PlacementPolicy, labels: &BTreeMap<String, String>) -> bool {
-    let terms = policy
-        .extra
-        .get("affinity")
-        .and_then(|a| a.pointer("/clusterAffinity/requiredDuringSchedulingIgnoredDuringExecution/clusterSelectorTerms"))
-        .and_then(Value::as_array);
-    let Some(terms) = terms.filter(|t| !t.is_empty()) else { return true };
-    terms.iter().any(|term| match term.get("labelSelector") {
-        None => true,
-        Some(s) => serde_json::from_value::<LabelSelector>(s.clone())
-            .ok()
-            .and_then(|s| compile(Some(&s)).ok())
-            .is_some_and(|s| s.matches(labels)),
-    })
+/// The required cluster affinity, parsed once per scheduling pass: a cluster passes when any
+/// term matches it, or when there are no terms.
+struct RequiredAffinity(Vec<Term>);
+
+/// One cluster selector term.
+enum Term {
+    /// No label selector: every cluster.
+    Any,
+    /// A label selector.
+    Labels(Selector),
+    /// A label selector that does not parse or compile: no cluster.
+    Invalid,
+}
+
+impl RequiredAffinity {
+    fn of(policy: &PlacementPolicy) -> RequiredAffinity {
+        let terms = policy
+            .extra
+            .get("affinity")
+            .and_then(|a| {
+                a.pointer("/clusterAffinity/requiredDuringSchedulingIgnoredDuringExecution/clusterSelectorTerms")
+            })
+            .and_then(Value::as_array);
+        let term = |term: &Value| match term.get("labelSelector") {
+            None => Term::Any,
+            Some(s) => serde_json::from_value::<LabelSelector>(s.clone())
+                .ok()
+                .and_then(|s| compile(Some(&s)).ok())
+                .map_or(Term::Invalid, Term::Labels),
+        };
+        RequiredAffinity(terms.map(|t| t.iter().map(term).collect()).unwrap_or_default())
+    }
+
+    fn passes(&self, labels: &BTreeMap<String, String>) -> bool {
+        self.0.is_empty()
+            || self.0.iter().any(|term| match term {
+                Term::Any => true,
+                Term::Labels(s) => s.matches(labels),
+                Term::Invalid => false,
+            })
+    }
 }
 
 /// The policy without `numberOfClusters`, hashed: KubeFleet takes a new policy snapshot when this
