@@ -328,26 +328,19 @@ fn create_binding(hub: &mut Hub, placement: &Placement, policy_snapshot: &str, c
 /// A spec write by the scheduler: re-point the binding to the latest policy snapshot, and
 /// restore `state` when re-selecting an unscheduled binding.
 fn repoint(hub: &mut Hub, key: &Key, policy_snapshot: &str, state: Option<BindingState>) {
-    let now = hub.now;
-    let rv = hub.next_rv();
-    let Some(b) = hub.bindings.get_mut(key).map(Arc::make_mut) else { return };
-    b.spec.scheduling_policy_snapshot_name = policy_snapshot.to_owned();
     let reselected = state.is_some();
-    if let Some(state) = state {
-        b.spec.state = state;
-        if let Some(a) = b.metadata.annotations.as_mut() {
-            a.remove(PREVIOUS_STATE_ANNOTATION);
+    let written = write_spec(hub, key, |b| {
+        b.spec.scheduling_policy_snapshot_name = policy_snapshot.to_owned();
+        if let Some(state) = state {
+            b.spec.state = state;
+            if let Some(a) = b.metadata.annotations.as_mut() {
+                a.remove(PREVIOUS_STATE_ANNOTATION);
+            }
         }
-    }
-    b.metadata.generation = Some(b.metadata.generation() + 1);
-    b.metadata.resource_version = Some(rv);
-    let (namespace, placement) = Hub::placement_of(&b.metadata);
-    let tracked = Hub::tracked_placement(&b.metadata);
-    let cluster = b.spec.target_cluster.clone();
-    hub.binding_written(key, tracked);
-    if reselected {
+    });
+    if let Some(((namespace, placement), cluster)) = written.filter(|_| reselected) {
         hub.record(
-            Event::new(now, EventKind::BindingScheduled)
+            Event::new(hub.now, EventKind::BindingScheduled)
                 .namespace(&namespace)
                 .cluster(cluster)
                 .detail(format!("{placement} (re-selected)")),
@@ -356,19 +349,29 @@ fn repoint(hub: &mut Hub, key: &Key, policy_snapshot: &str, state: Option<Bindin
 }
 
 fn unschedule(hub: &mut Hub, key: &Key) {
-    let now = hub.now;
+    let written = write_spec(hub, key, |b| {
+        let previous = b.spec.state.to_string();
+        b.metadata.annotations.get_or_insert_with(BTreeMap::new).insert(PREVIOUS_STATE_ANNOTATION.to_owned(), previous);
+        b.spec.state = BindingState::Unscheduled;
+    });
+    if let Some(((namespace, placement), cluster)) = written {
+        let event = Event::new(hub.now, EventKind::BindingUnscheduled).namespace(&namespace);
+        hub.record(event.cluster(cluster).detail(placement));
+    }
+}
+
+/// A spec write by the scheduler: `edit`, then a new generation and `resourceVersion`. Returns
+/// the binding's placement and cluster, or `None` when the binding is gone.
+fn write_spec(hub: &mut Hub, key: &Key, edit: impl FnOnce(&mut Binding)) -> Option<(Key, String)> {
     let rv = hub.next_rv();
-    let Some(b) = hub.bindings.get_mut(key).map(Arc::make_mut) else { return };
-    let previous = b.spec.state.to_string();
-    b.metadata.annotations.get_or_insert_with(BTreeMap::new).insert(PREVIOUS_STATE_ANNOTATION.to_owned(), previous);
-    b.spec.state = BindingState::Unscheduled;
+    let b = Arc::make_mut(hub.bindings.get_mut(key)?);
+    edit(b);
     b.metadata.generation = Some(b.metadata.generation() + 1);
     b.metadata.resource_version = Some(rv);
-    let (namespace, placement) = Hub::placement_of(&b.metadata);
+    let written = (Hub::placement_of(&b.metadata), b.spec.target_cluster.clone());
     let tracked = Hub::tracked_placement(&b.metadata);
-    let cluster = b.spec.target_cluster.clone();
     hub.binding_written(key, tracked);
-    hub.record(Event::new(now, EventKind::BindingUnscheduled).namespace(&namespace).cluster(cluster).detail(placement));
+    Some(written)
 }
 
 /// Unschedules `surplus` of the selected bindings: `Scheduled` ones before `Bound` ones, and
