@@ -128,10 +128,7 @@ impl Default for Settings {
 impl Settings {
     /// The engine configuration these settings describe.
     pub fn config(&self) -> Config {
-        let config = match self.engine {
-            EnginePreset::Kubefleet => Config::kubefleet(),
-            EnginePreset::SeedCompatible => Config::seed_compatible(),
-        };
+        let config = self.engine.config();
         match self.stuck_threshold {
             Some(t) => config.with_stuck_threshold(t),
             None => config,
@@ -156,6 +153,16 @@ pub enum EnginePreset {
     Kubefleet,
     /// [`Config::seed_compatible`]: the older KubeFleet of the seed how-to.
     SeedCompatible,
+}
+
+impl EnginePreset {
+    /// The preset's configuration.
+    pub fn config(self) -> Config {
+        match self {
+            EnginePreset::Kubefleet => Config::kubefleet(),
+            EnginePreset::SeedCompatible => Config::seed_compatible(),
+        }
+    }
 }
 
 /// When the simulation reconciles runs.

@@ -146,8 +146,15 @@ fn key(namespace: &str, name: &str) -> (String, String) {
 }
 
 impl Simulation {
-    /// Carries out a scripted action now.
+    /// Carries out a scripted action now, and schedules what it triggers (the reconciles its
+    /// change wakes, member work, auto-approvals), as [`Simulation::apply`] does.
     pub fn execute(&mut self, action: &ScriptAction) -> Result<(), SimError> {
+        let result = self.carry_out(action);
+        self.settle();
+        result
+    }
+
+    fn carry_out(&mut self, action: &ScriptAction) -> Result<(), SimError> {
         let missing = |what: String| Err(SimError::Script(format!("{what} does not exist")));
         match action {
             ScriptAction::Apply(manifest) => self.hub.apply_manifest(manifest)?,

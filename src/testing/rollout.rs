@@ -11,7 +11,7 @@ use crate::sim::{
 };
 
 use super::invariants::{Checker, Termination};
-use super::schedule::{Schedule, SnapshotSource};
+use super::schedule::{ApprovalTask, Schedule, SnapshotSource};
 use super::violation::Violation;
 
 /// The namespaced rollouts' namespace.
@@ -174,10 +174,11 @@ impl Rollout {
             "lastTransitionTime": "2025-01-01T00:00:00Z", "reason": "decoy", "message": "decoy"}]});
         let ghost =
             RunPlan { name: "ghost".into(), state: None, resource_snapshot_index: None, created_after: Duration::ZERO };
+        let config = self.engine.config();
         for plan in self.runs.iter().chain([&ghost]) {
             for stage in &self.strategy.stages {
-                for task in ["before", "after"] {
-                    let name = format!("{}-{task}-{}", plan.name, stage.name);
+                for task in [ApprovalTask::Before, ApprovalTask::After] {
+                    let name = task.request_name(&config, &plan.name, &stage.name);
                     let labels = json!({
                         well_known::TARGET_UPDATE_RUN_LABEL: plan.name,
                         well_known::TARGET_UPDATING_STAGE_LABEL: stage.name,

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::Config;
 use crate::api::{Duration, State, Time};
 use crate::sim::{
     Approve, ClusterLabels, ClusterName, FailCluster, MemberFailure, RequestName, ScriptAction, SetState, SimError,
@@ -14,16 +15,17 @@ use crate::sim::{
 pub enum ApprovalTask {
     /// The before-stage approval (`<run>-before-<stage>`).
     Before,
-    /// The after-stage approval (`<run>-after-<stage>`).
+    /// The after-stage approval (`<run>-after-<stage>`, or `<run>-<stage>` under
+    /// [`Config::seed_compatible`]).
     After,
 }
 
 impl ApprovalTask {
-    /// The approval request's name under today's naming.
-    pub fn request_name(self, run: &str, stage: &str) -> String {
+    /// The name the engine configured by `config` gives this task's approval request.
+    pub fn request_name(self, config: &Config, run: &str, stage: &str) -> String {
         match self {
-            ApprovalTask::Before => format!("{run}-before-{stage}"),
-            ApprovalTask::After => format!("{run}-after-{stage}"),
+            ApprovalTask::Before => config.before_stage_approval_name(run, stage),
+            ApprovalTask::After => config.after_stage_approval_name(run, stage),
         }
     }
 }
@@ -149,13 +151,13 @@ impl Schedule {
             sim.run_until(start.add_ceil(at))?;
             let action = match event {
                 ScheduledEvent::Approve { run, stage, task } => ScriptAction::Approve(Approve {
-                    request: task.request_name(&run, &stage),
+                    request: task.request_name(sim.config(), &run, &stage),
                     namespace: namespace.to_owned(),
                     observed_generation: None,
                 }),
                 ScheduledEvent::DeleteApprovalRequest { run, stage, task } => {
                     ScriptAction::DeleteApprovalRequest(RequestName {
-                        name: task.request_name(&run, &stage),
+                        name: task.request_name(sim.config(), &run, &stage),
                         namespace: namespace.to_owned(),
                     })
                 }
