@@ -343,13 +343,25 @@ impl Hub {
         let Some(p) = self.placements.get(placement).cloned() else {
             return Err(FleetError::NotFound(format!("placement {}/{}", placement.0, placement.1)));
         };
+        let selected = self.selected(&p);
+        let hash = resources::resource_hash(&selected);
+        self.store_resource_snapshot(placement, index, selected, hash)
+    }
+
+    /// Stores the placement's resource snapshot `index` of `selected` (whose hash is `hash`) as
+    /// the latest.
+    fn store_resource_snapshot(
+        &mut self,
+        placement: &Key,
+        index: i64,
+        selected: Vec<serde_json::Value>,
+        hash: String,
+    ) -> Result<String, FleetError> {
         let name = well_known::resource_snapshot_name(&placement.1, index);
         let key = (placement.0.clone(), name.clone());
         if self.resource_snapshots.contains_key(&key) {
             return Err(FleetError::Conflict(format!("resource snapshot {name} already exists")));
         }
-        let selected = self.selected(&p);
-        let hash = resources::resource_hash(&selected);
         let previous: Vec<Key> = self
             .resource_snapshots
             .iter()
@@ -402,14 +414,15 @@ impl Hub {
             return;
         }
         let Some(p) = self.placements.get(placement) else { return };
-        let hash = resources::resource_hash(&self.selected(p));
+        let selected = self.selected(p);
+        let hash = resources::resource_hash(&selected);
         let latest = self
             .latest_resource_snapshot(placement)
-            .and_then(|s| s.metadata.annotation(well_known::RESOURCE_HASH_ANNOTATION).map(str::to_owned));
-        if latest.as_deref() != Some(hash.as_str()) {
+            .and_then(|s| s.metadata.annotation(well_known::RESOURCE_HASH_ANNOTATION));
+        if latest != Some(hash.as_str()) {
             let index = self.next_resource_index(placement);
-            // The index is fresh, so creation cannot conflict.
-            let _ = self.create_resource_snapshot(placement, index);
+            // The index is fresh, so storing cannot conflict.
+            let _ = self.store_resource_snapshot(placement, index, selected, hash);
         }
     }
 

@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use crate::api::well_known::condition_types as ct;
 use crate::api::{
-    ApprovalRequestSpec, Condition, ConditionStatus, MemberCluster, ObjectMeta, Placement, Scope, State,
-    UpdateStrategySpec,
+    ApprovalRequest, ApprovalRequestSpec, ClusterApprovalRequest, ClusterStagedUpdateStrategy, Condition,
+    ConditionStatus, MemberCluster, ObjectMeta, Placement, Scope, StagedUpdateStrategy, State,
 };
 use crate::driver::UpdateRun;
 use crate::world::ObservedApproval;
@@ -81,16 +81,12 @@ impl Hub {
                 let p: Placement = serde_json::from_value(manifest.clone()).map_err(bad)?;
                 self.apply_placement(p)?;
             }
-            "ClusterStagedUpdateStrategy" | "StagedUpdateStrategy" => {
-                #[derive(serde::Deserialize)]
-                struct Strategy {
-                    #[serde(default)]
-                    metadata: ObjectMeta,
-                    spec: UpdateStrategySpec,
-                }
-                let s: Strategy = serde_json::from_value(manifest.clone()).map_err(bad)?;
+            // Each pair of kinds shares one shape (parsed as the cluster-scoped kind); the scope
+            // is checked against the manifest's kind.
+            ClusterStagedUpdateStrategy::KIND | StagedUpdateStrategy::KIND => {
+                let s: ClusterStagedUpdateStrategy = serde_json::from_value(manifest.clone()).map_err(bad)?;
                 let key = key_of(&s.metadata);
-                self.check_scope(kind, &key, kind == "StagedUpdateStrategy")?;
+                self.check_scope(kind, &key, kind == StagedUpdateStrategy::KIND)?;
                 self.strategies.insert(key.clone(), s.spec);
                 self.record(Event::new(self.now, EventKind::StrategyApplied).namespace(&key.0).detail(key.1));
             }
@@ -98,18 +94,10 @@ impl Hub {
                 let run: UpdateRun = serde_json::from_value(manifest.clone()).map_err(bad)?;
                 self.apply_run(run)?;
             }
-            "ClusterApprovalRequest" | "ApprovalRequest" => {
-                #[derive(serde::Deserialize)]
-                struct Request {
-                    #[serde(default)]
-                    metadata: ObjectMeta,
-                    spec: ApprovalRequestSpec,
-                    #[serde(default)]
-                    status: Option<crate::api::ApprovalRequestStatus>,
-                }
-                let r: Request = serde_json::from_value(manifest.clone()).map_err(bad)?;
+            ClusterApprovalRequest::KIND | ApprovalRequest::KIND => {
+                let r: ClusterApprovalRequest = serde_json::from_value(manifest.clone()).map_err(bad)?;
                 let key = key_of(&r.metadata);
-                self.check_scope(kind, &key, kind == "ApprovalRequest")?;
+                self.check_scope(kind, &key, kind == ApprovalRequest::KIND)?;
                 let conditions = r.status.map(|s| s.conditions).unwrap_or_default();
                 self.put_approval(key, r.metadata, r.spec, conditions);
             }

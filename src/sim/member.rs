@@ -108,16 +108,17 @@ struct Agent {
     /// What each placement (by key) put on the cluster.
     objects: BTreeMap<Key, Vec<Value>>,
     applies: usize,
-    rng: Option<SplitMix64>,
+    /// Draws the delays of [`Delay::Seeded`] (unused by the other delays).
+    rng: SplitMix64,
 }
 
 impl Agent {
     fn new(behaviour: &MemberBehaviour, defaults: &MemberBehaviour) -> Agent {
         let delay = behaviour.delay.clone().or_else(|| defaults.delay.clone()).unwrap_or_default();
-        let rng = match &delay {
-            Delay::Seeded { seed, .. } => Some(SplitMix64::new(*seed)),
-            _ => None,
-        };
+        let rng = SplitMix64::new(match &delay {
+            Delay::Seeded { seed, .. } => *seed,
+            _ => 0,
+        });
         Agent {
             delay,
             failure: behaviour.failure.clone().or_else(|| defaults.failure.clone()),
@@ -135,8 +136,7 @@ impl Agent {
             Delay::Sequence(list) => list.get(n).or(list.last()).copied().unwrap_or(Duration::ZERO),
             Delay::Seeded { min, max, .. } => {
                 let (lo, hi) = (min.as_secs_ceil(), max.as_secs_ceil());
-                let rng = self.rng.get_or_insert_with(|| SplitMix64::new(0));
-                Duration::from_secs(rng.in_range(lo, hi))
+                Duration::from_secs(self.rng.in_range(lo, hi))
             }
         }
     }
