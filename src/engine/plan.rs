@@ -178,19 +178,19 @@ pub(crate) fn plan_stages<'a>(
 ) -> Result<Plan<'a>, (Failure, Option<Vec<PlannedStage<'a>>>)> {
     // The selected bindings by target cluster; with two for one cluster the last by name wins,
     // as in KubeFleet's map. Bindings are usually named after their cluster, so the list is
-    // usually in target order already and this costs one pass.
+    // usually in target order already, without two for one cluster, and this costs one pass.
     let mut by_target = scheduled.selected;
     let target = |b: &&'a Binding| b.spec.target_cluster.as_str();
-    if !by_target.windows(2).all(|w| target(&w[0]) <= target(&w[1])) {
+    if !by_target.windows(2).all(|w| target(&w[0]) < target(&w[1])) {
         by_target.sort_by(|a, b| target(a).cmp(target(b)));
+        by_target.dedup_by(|later, kept| {
+            let same = target(later) == target(kept);
+            if same {
+                *kept = *later;
+            }
+            same
+        });
     }
-    by_target.dedup_by(|later, kept| {
-        let same = target(later) == target(kept);
-        if same {
-            *kept = *later;
-        }
-        same
-    });
     // Only member clusters the placement selected can join a stage, in name order: a merge of
     // the two name-ordered lists.
     let members = hub.member_clusters();
