@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 use std::future::Future;
 
 use serde_json::Value;
+use staged_rollout::api::well_known::condition_types as ct;
+use staged_rollout::api::{BindingState, Condition, ConditionStatus, Duration};
 use staged_rollout::sim::{EventKind, Fault, FaultPlan, FaultWhen, Scenario, Simulation, Transcript};
 use staged_rollout::{
     Action, Applied, Driver, DriverError, Fleet, FleetError, ObjectRef, Observation, UpdateRun, block_on_ready,
@@ -266,4 +268,60 @@ fn the_drive_loop_polls_like_kubefleet_and_reports_a_run_that_never_settles() {
     assert_eq!(clock.sleeps, [15, 15, 15, 15, 15], "KubeFleet's clusterUpdatingWaitTime");
     let binding_updates = sim.hub().bindings().filter(|b| b.metadata.generation() > 1).count();
     assert_eq!(binding_updates, 1, "member2 was bound once, not once per loop");
+}
+
+/// A binding bound by hand through `Simulation::fleet` (as a controller driven by hand would)
+/// is applied by its member agent when the simulation next runs, even though nothing else was
+/// due.
+#[test]
+fn a_change_made_through_fleet_is_picked_up_by_run_until() {
+    let mut sim = Simulation::from_scenario(&sim_support::scenario(
+        "name: by-hand
+settings: {resourceSnapshots: on-change}
+fleet:
+  - {name: member1}
+memberDefaults:
+  delay: 15s
+manifests:
+  - {apiVersion: v1, kind: Namespace, metadata: {name: app}}
+  - apiVersion: placement.kubernetes-fleet.io/v1beta1
+    kind: ClusterResourcePlacement
+    metadata: {name: web}
+    spec:
+      resourceSelectors: [{group: \"\", kind: Namespace, name: app, version: v1}]
+      policy: {placementType: PickAll}
+      strategy: {type: External}
+",
+    ))
+    .unwrap();
+    sim.run().unwrap();
+    let binding = sim.hub().bindings().next().unwrap().clone();
+    let snapshot = sim.hub().resource_snapshots().next().unwrap().metadata.name().to_owned();
+    let mut spec = binding.spec.clone();
+    spec.state = BindingState::Bound;
+    spec.resource_snapshot_name = snapshot;
+    let bind = Action::UpdateBinding {
+        binding: ObjectRef::new("ClusterResourceBinding", "", binding.metadata.name()),
+        cluster: "member1".into(),
+        resource_version: None,
+        spec,
+    };
+    let started = Action::MarkBindingRolloutStarted {
+        binding: ObjectRef::new("ClusterResourceBinding", "", binding.metadata.name()),
+        cluster: "member1".into(),
+        condition: Condition::new(
+            ct::ROLLOUT_STARTED,
+            ConditionStatus::True,
+            binding.metadata.generation() + 1,
+            "RolloutStarted",
+            "by hand",
+        ),
+    };
+    for action in [bind, started] {
+        block_on_ready(sim.fleet().apply(&action)).unwrap();
+    }
+    let start = sim.now();
+    sim.run_until(start.add_ceil(Duration::from_secs(60))).unwrap();
+    let applied: Vec<_> = sim.events().iter().filter(|e| e.event == EventKind::MemberApplied).map(|e| e.at).collect();
+    assert_eq!(applied, [start.add_ceil(Duration::from_secs(15))]);
 }

@@ -245,7 +245,8 @@ impl Simulation {
 
     /// The hub as a [`Fleet`](crate::Fleet), to drive a run by hand with a [`Driver`] (or your own loop) at
     /// [`Simulation::now`]. What the reconcile changes is picked up by the next
-    /// [`Simulation::step`]: member agents react, watches fire.
+    /// [`Simulation::step`], [`Simulation::run`] or [`Simulation::run_until`]: member agents
+    /// react, watches fire.
     pub fn fleet(&mut self) -> &mut Hub {
         &mut self.hub
     }
@@ -387,6 +388,8 @@ impl Simulation {
 
     /// Runs everything due up to and including `t`, then moves the clock to `t`.
     pub fn run_until(&mut self, t: Time) -> Result<(), SimError> {
+        // What changed since the last step (through `fleet()`) may be all that is due.
+        self.settle();
         while self.queue.peek_time().is_some_and(|next| next <= t) {
             if !self.step()? {
                 break;
