@@ -60,9 +60,9 @@ type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<WordHash>>;
 /// A label value as a hash key: hashed in one `write` (which folds in the length), without the
 /// terminator byte `str`'s own `Hash` adds — one mixing round fewer per cluster.
 #[derive(PartialEq, Eq)]
-struct Value<'w>(&'w str);
+struct LabelValue<'w>(&'w str);
 
-impl std::hash::Hash for Value<'_> {
+impl std::hash::Hash for LabelValue<'_> {
     fn hash<H: Hasher>(&self, state: &mut H) {
         state.write(self.0.as_bytes());
     }
@@ -96,7 +96,7 @@ impl<'w> ClusterIndex<'w> {
 
     fn column(&mut self, key: &str) -> &Column<'w> {
         if !self.columns.contains_key(key) {
-            let mut dict: FastMap<Value<'w>, u32> = FastMap::default();
+            let mut dict: FastMap<LabelValue<'w>, u32> = FastMap::default();
             let mut values = vec![""];
             let mut counts = vec![0usize];
             let ids: Vec<u32> = self
@@ -106,11 +106,11 @@ impl<'w> ClusterIndex<'w> {
                     let id = match c.labels.get(key) {
                         None => 0,
                         // Almost every value was seen before: a lookup, and an insert on a miss.
-                        Some(v) => match dict.get(&Value(v)) {
+                        Some(v) => match dict.get(&LabelValue(v)) {
                             Some(&id) => id,
                             None => {
                                 let id = values.len() as u32;
-                                dict.insert(Value(v), id);
+                                dict.insert(LabelValue(v), id);
                                 values.push(v);
                                 counts.push(0);
                                 id
