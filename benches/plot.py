@@ -91,13 +91,19 @@ def ir_of(profile, suffix):
 # ----- formatting --------------------------------------------------------------------------
 
 
-def fmt_time(ns):
-    if ns is None:
+def fmt_scaled(value, units, smallest):
+    """``value`` in the largest of ``units`` (name, scale) it reaches, 3 significant digits;
+    ``smallest(value)`` below them all; a dash for no value."""
+    if value is None:
         return "–"
-    for unit, scale in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
-        if ns >= scale:
-            return f"{ns / scale:.3g} {unit}"
-    return f"{ns:.3g} ns"
+    for unit, scale in units:
+        if value >= scale:
+            return f"{value / scale:.3g} {unit}"
+    return smallest(value)
+
+
+def fmt_time(ns):
+    return fmt_scaled(ns, (("s", 1e9), ("ms", 1e6), ("µs", 1e3)), lambda v: f"{v:.3g} ns")
 
 
 def fmt_bytes(b):
@@ -108,12 +114,7 @@ def fmt_bytes(b):
 
 
 def fmt_ir(ir):
-    if ir is None:
-        return "–"
-    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if ir >= scale:
-            return f"{ir / scale:.3g} {unit}"
-    return str(ir)
+    return fmt_scaled(ir, (("G", 1e9), ("M", 1e6), ("k", 1e3)), str)
 
 
 def pct(x):

@@ -9,17 +9,17 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use proptest::prelude::*;
-use staged_rollout::Action;
 use staged_rollout::api::well_known::condition_types as ct;
 use staged_rollout::api::{
-    BindingState, ConditionStatus, Duration, IntOrString, LabelSelector, StageConfig, StageTask, State, Time,
-    UpdateStrategySpec, find_condition,
+    BindingSpec, BindingState, ConditionStatus, Duration, IntOrString, LabelSelector, StageConfig, StageTask, State,
+    Time, UpdateStrategySpec, find_condition,
 };
 use staged_rollout::sim::{ReconcileRecord, Transcript};
 use staged_rollout::testing::{
     Checker, Invariant, ModelHub, RolloutParams, StepBound, StrategyDefect, Termination, Violation, check_records,
     check_statuses, check_transcript, near_valid_strategy, rollouts,
 };
+use staged_rollout::{Action, ObjectRef};
 
 fn labels(group: &str) -> BTreeMap<String, String> {
     BTreeMap::from([("group".to_owned(), group.to_owned())])
@@ -79,6 +79,20 @@ fn only(violations: &[Violation], invariant: Invariant) -> &Violation {
 
 fn first_with(records: &[ReconcileRecord], pred: impl Fn(&ReconcileRecord) -> bool) -> usize {
     records.iter().position(pred).expect("such a reconcile")
+}
+
+/// The first reconcile that writes a binding's spec.
+fn first_binding_write(records: &[ReconcileRecord]) -> usize {
+    first_with(records, |r| r.actions.iter().any(|a| matches!(a, Action::UpdateBinding { .. })))
+}
+
+/// Edits every binding spec write of `record`: the binding written and its new spec.
+fn edit_binding_writes(record: &mut ReconcileRecord, mut edit: impl FnMut(&mut ObjectRef, &mut BindingSpec)) {
+    for a in &mut record.actions {
+        if let Action::UpdateBinding { binding, spec, .. } = a {
+            edit(binding, spec);
+        }
+    }
 }
 
 #[test]
@@ -143,12 +157,8 @@ fn invariant_3_a_wait_marked_elapsed_early() {
 #[test]
 fn invariant_4_a_binding_written_with_another_snapshot() {
     let mut records = clean().records;
-    let i = first_with(&records, |r| r.actions.iter().any(|a| matches!(a, Action::UpdateBinding { .. })));
-    for a in &mut records[i].actions {
-        if let Action::UpdateBinding { spec, .. } = a {
-            spec.resource_snapshot_name = "web-7-snapshot".into();
-        }
-    }
+    let i = first_binding_write(&records);
+    edit_binding_writes(&mut records[i], |_, spec| spec.resource_snapshot_name = "web-7-snapshot".into());
     let v = check_records(&records);
     let v = only(&v, Invariant::Snapshot);
     assert!(v.to_string().contains("bound to web-7-snapshot (target c1), the run rolls out web-0-snapshot"), "{v}");
@@ -190,7 +200,7 @@ fn invariant_6_a_succeeded_cluster_that_is_no_longer_succeeded() {
 #[test]
 fn invariant_7_progress_while_stopped() {
     let mut records = clean().records;
-    let i = first_with(&records, |r| r.actions.iter().any(|a| matches!(a, Action::UpdateBinding { .. })));
+    let i = first_binding_write(&records);
     records[i].state = Some(State::Stop);
     let v = check_records(&records);
     let v = only(&v, Invariant::Stop);
@@ -208,12 +218,8 @@ fn invariant_8_a_run_cut_off_before_its_end() {
 #[test]
 fn invariant_9_another_namespace_and_an_approval_of_another_run() {
     let mut records = clean().records;
-    let i = first_with(&records, |r| r.actions.iter().any(|a| matches!(a, Action::UpdateBinding { .. })));
-    for a in &mut records[i].actions {
-        if let Action::UpdateBinding { binding, .. } = a {
-            binding.namespace = "elsewhere".into();
-        }
-    }
+    let i = first_binding_write(&records);
+    edit_binding_writes(&mut records[i], |binding, _| binding.namespace = "elsewhere".into());
     let v = check_records(&records);
     assert!(only(&v, Invariant::Isolation).to_string().contains("elsewhere"), "{v:#?}");
     // The prod approval counted, but the only approved request targets another run.

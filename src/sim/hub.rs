@@ -294,7 +294,7 @@ impl Hub {
     /// The placement an object belongs to by its namespace and `parent-CRP` label (an empty
     /// name when unlabelled).
     pub(crate) fn placement_of(meta: &ObjectMeta) -> Key {
-        (meta.namespace().to_owned(), meta.label(well_known::PLACEMENT_TRACKING_LABEL).unwrap_or("").to_owned())
+        Self::tracked_placement(meta).unwrap_or_else(|| (meta.namespace().to_owned(), String::new()))
     }
 
     /// The placement an object is labelled with, if any.
@@ -403,7 +403,7 @@ impl Hub {
         self.resource_snapshots.insert(key, snapshot);
         let event = Event::new(self.now, EventKind::SnapshotCreated).namespace(&placement.0).snapshot(&name);
         self.record_for_actor(event.detail(summary));
-        self.touch_placement(&placement.0.clone(), &placement.1.clone());
+        self.touched.placements.insert(placement.clone());
         Ok(name)
     }
 
