@@ -1,7 +1,9 @@
 //! The driver: [`Fleet`] (the caller's I/O) and [`Driver`] (observe → reconcile → apply →
 //! persist → wake), documented on [`Driver`].
 
+use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::{Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
 
@@ -10,7 +12,7 @@ use crate::api::{
     ClusterStagedUpdateRun, ObjectMeta, Scope, StagedUpdateRun, Time, UpdateRunSpec, UpdateRunStatus, well_known,
 };
 use crate::config::Config;
-use crate::engine::{EngineError, InPlaceOutcome, Outcome, reconcile, reconcile_in_place};
+use crate::engine::{EngineError, InPlaceOutcome, Outcome, PlanCache, reconcile, reconcile_in_place};
 use crate::world::World;
 
 /// A staged update run of either scope: the engine is generic over [`UpdateRunObject`](crate::api::UpdateRunObject), the
@@ -131,6 +133,17 @@ impl UpdateRun {
     ) -> Result<InPlaceOutcome, EngineError> {
         each!(self, r => reconcile_in_place(r, world, now, config))
     }
+
+    /// [`PlanCache::reconcile_in_place`] for whichever kind this is.
+    pub fn reconcile_cached(
+        &mut self,
+        cache: &mut PlanCache,
+        world: &World,
+        now: Time,
+        config: &Config,
+    ) -> Result<InPlaceOutcome, EngineError> {
+        each!(self, r => cache.reconcile_in_place(r, world, now, config))
+    }
 }
 
 /// What [`Fleet::observe`] returns: the run as stored (with its `resourceVersion`) and the hub
@@ -190,7 +203,8 @@ pub enum FleetError {
 /// * [`observe`](Fleet::observe): list what a [`World`] holds for the run — the engine selects
 ///   by KubeFleet's labels, so a superset is fine — and return the run with its
 ///   `resourceVersion`. Member clusters and bindings are shared `Arc`s: hand out the ones your
-///   cache holds rather than copies. A missing run is [`FleetError::NotFound`].
+///   cache holds rather than copies (the driver's [`PlanCache`] then recognises the unchanged
+///   ones by address). A missing run is [`FleetError::NotFound`].
 /// * [`apply`](Fleet::apply): carry out one [`Action`] exactly as its documentation says. Treat
 ///   deleting an object that is already gone as success (KubeFleet ignores NotFound there);
 ///   reject [`Action::UpdateBinding`], [`Action::AddFinalizer`] and [`Action::RemoveFinalizer`]
@@ -337,29 +351,61 @@ pub trait Clock {
 /// The trait is async without depending on a runtime: its methods return `impl Future + Send`, so
 /// a kube-rs reconciler can `.await` [`Driver::step`] on tokio, and the simulator, whose futures
 /// are always ready, polls them once with a no-op waker.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// A driver keeps a [`PlanCache`] per run it reconciles, so a step at fleet scale does not
+/// re-plan the stages when the world still gives the same plan (the outcome is the same either
+/// way). A run's cache is dropped when a step leaves the run idle
+/// ([`Wake::is_idle`](crate::Wake::is_idle): finished, failed, stopped, deleted) or finds it
+/// gone; a clone of a driver starts with no caches. Share one driver between the reconciles of
+/// all runs (`Driver` is `Sync`; the caches are locked only to take one out and put it back,
+/// never across an `.await`).
+#[derive(Debug, Default)]
 pub struct Driver {
     /// The engine configuration passed to every reconcile.
     pub config: Config,
+    plans: Mutex<BTreeMap<ObjectRef, PlanCache>>,
 }
+
+impl Clone for Driver {
+    fn clone(&self) -> Driver {
+        Driver::new(self.config.clone())
+    }
+}
+
+/// Drivers are equal when their configurations are: the caches change costs, never outcomes.
+impl PartialEq for Driver {
+    fn eq(&self, other: &Driver) -> bool {
+        self.config == other.config
+    }
+}
+
+impl Eq for Driver {}
 
 impl Driver {
     /// A driver for `config`.
     pub fn new(config: Config) -> Driver {
-        Driver { config }
+        Driver { config, plans: Mutex::default() }
     }
 
     /// One reconcile of `run` at `now`: observe, reconcile, apply the actions in order, persist
     /// the status if it changed. See [`Driver`] for the exact contract.
     pub async fn step<F: Fleet>(&self, fleet: &mut F, run: &ObjectRef, now: Time) -> Result<Step, DriverError> {
+        let observed = fleet.observe(run).await;
+        if let Err(FleetError::NotFound(_)) = observed {
+            self.plans().remove(run);
+        }
         let Observation { run: mut object, world } =
-            fleet.observe(run).await.map_err(|source| DriverError::Observe { run: run.clone(), source })?;
+            observed.map_err(|source| DriverError::Observe { run: run.clone(), source })?;
         // The observation is the driver's own copy: reconcile it in place, no status copy.
+        let mut plan = self.plans().remove(run).unwrap_or_default();
         let outcome = object
-            .reconcile_in_place(&world, now, &self.config)
+            .reconcile_cached(&mut plan, &world, now, &self.config)
             .map_err(|source| DriverError::Engine { run: run.clone(), source })?;
+        if !outcome.wake.is_idle() {
+            self.plans().insert(run.clone(), plan);
+        }
         // Released before the actions: a fleet that shares its objects with the observation
-        // (`Arc`s) then writes them without copying.
+        // (`Arc`s) then writes them without copying (but for those the plan cache holds).
         drop(world);
         for (index, action) in outcome.actions.iter().enumerate() {
             let applied = fleet.apply(action).await.map_err(|source| DriverError::Action {
@@ -375,6 +421,12 @@ impl Driver {
             fleet.write_status(&object).await.map_err(|source| DriverError::Status { run: run.clone(), source })?;
         }
         Ok(Step { run: object, outcome, status_written })
+    }
+
+    /// The plan caches, whether or not a reconcile panicked while holding them (a cache is
+    /// only ever replaced whole, so a poisoned one is still consistent).
+    pub(crate) fn plans(&self) -> std::sync::MutexGuard<'_, BTreeMap<ObjectRef, PlanCache>> {
+        self.plans.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Reconciles `run` until it is idle ([`Wake::is_idle`](crate::Wake::is_idle)), sleeping on

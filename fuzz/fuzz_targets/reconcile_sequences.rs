@@ -2,8 +2,9 @@
 //! (any stage tasks, concurrency, selectors, sorting — valid or not), then an arbitrary sequence
 //! of events — reconciles, reconciles against a stale world, member agents reporting success or
 //! failure, approvals granted and deleted, Stop and Run, clusters relabelled, leaving, joining
-//! and unscheduled, the clock moving, the persisted status corrupted. Nothing may panic, and
-//! every reconcile before the first corruption keeps the rollout invariants.
+//! and unscheduled, the clock moving, the persisted status corrupted. Nothing may panic, every
+//! reconcile before the first corruption keeps the rollout invariants, and every reconcile gives
+//! the same through one `PlanCache` kept across the sequence as without it.
 #![no_main]
 
 use std::collections::BTreeMap;
@@ -11,7 +12,7 @@ use std::sync::Arc;
 
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
-use staged_rollout::Config;
+use staged_rollout::{Config, PlanCache, UpdateRun, World};
 use staged_rollout::api::{
     BindingState, ConditionStatus, Duration, IntOrString, LabelSelector, StageConfig, StageTask, State, Time,
     UpdateStrategySpec,
@@ -118,6 +119,16 @@ fn cluster_name(i: u8) -> String {
     format!("c{}", i % 6)
 }
 
+/// Reconciles `hub.run` against `world` through `cache` and without it, on copies: both must
+/// give the same outcome and the same status (or the same error).
+fn same_with_cache(hub: &ModelHub, world: &World, cache: &mut PlanCache) {
+    let (mut cached, mut plain): (UpdateRun, UpdateRun) = (hub.run.clone(), hub.run.clone());
+    let with = cached.reconcile_cached(cache, world, hub.now, &hub.config);
+    let without = plain.reconcile_in_place(world, hub.now, &hub.config);
+    assert_eq!(with, without, "the outcome through the plan cache differs");
+    assert_eq!(cached.status(), plain.status(), "the status through the plan cache differs");
+}
+
 fuzz_target!(|input: Input| {
     let clusters: Vec<(String, BTreeMap<String, String>)> =
         input.clusters.iter().take(5).enumerate().map(|(i, (g, o))| (format!("c{i}"), labels(*g, *o))).collect();
@@ -140,11 +151,13 @@ fuzz_target!(|input: Input| {
         hub.config = Config::seed_compatible();
     }
     let mut stale = hub.world.clone();
+    let mut cache = PlanCache::new();
     let mut checked = 0;
     let mut corrupted = false;
     for op in input.ops.iter().take(64) {
         match op {
             Op::Reconcile => {
+                same_with_cache(&hub, &hub.world, &mut cache);
                 let before = hub.world.clone();
                 if hub.reconcile().is_err() {
                     return;
@@ -152,6 +165,7 @@ fuzz_target!(|input: Input| {
                 stale = before;
             }
             Op::StaleReconcile => {
+                same_with_cache(&hub, &stale, &mut cache);
                 if hub.reconcile_observing(&stale).is_err() {
                     return;
                 }

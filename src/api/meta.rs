@@ -90,6 +90,7 @@ impl ObjectMeta {
     /// Whether the object belongs to placement `placement` in `namespace` as KubeFleet lists a
     /// placement's snapshots and bindings: in the placement's namespace (none for cluster-scoped
     /// placements) and labelled `kubernetes-fleet.io/parent-CRP=<placement>`.
+    #[inline]
     pub fn belongs_to_placement(&self, namespace: &str, placement: &str) -> bool {
         self.namespace() == namespace && self.label(super::well_known::PLACEMENT_TRACKING_LABEL) == Some(placement)
     }

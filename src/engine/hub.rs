@@ -1,5 +1,6 @@
 //! The part of the [`World`] one run reads, selected as KubeFleet's controller lists it.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::api::well_known::{IS_LATEST_SNAPSHOT_LABEL, RESOURCE_INDEX_LABEL};
@@ -7,6 +8,7 @@ use crate::api::{Binding, Placement, PolicySnapshot, ResourceSnapshot, Scope};
 use crate::world::{ObservedApproval, World};
 
 use super::EngineError;
+use super::memo::Memo;
 
 /// The run being reconciled.
 pub(crate) struct RunRef<'a> {
@@ -43,9 +45,15 @@ pub(crate) struct Hub<'w> {
     pub(crate) world: &'w World,
     namespace: &'w str,
     placement_name: &'w str,
-    members: Vec<(&'w str, &'w BTreeMap<String, String>)>,
+    /// Built by [`Hub::new`]; from the remembered order when first asked for, after
+    /// [`Hub::remembered`] (a reused plan never asks).
+    members: OnceCell<Vec<Member<'w>>>,
+    member_order: Vec<u32>,
     bindings: Vec<&'w Binding>,
 }
+
+/// A member cluster: its name, its labels and its position in `World::member_clusters`.
+pub(crate) type Member<'w> = (&'w str, &'w BTreeMap<String, String>, u32);
 
 /// Sorts by name, in one pass when already sorted (as API servers list objects); returns a
 /// duplicated name, if any.
@@ -60,15 +68,9 @@ fn sort_unique_by_name<'w, T>(items: &mut [T], name: impl Fn(&T) -> &'w str) -> 
 impl<'w> Hub<'w> {
     /// Checks the world for inconsistencies no API server could produce.
     pub(crate) fn new(world: &'w World, run: &RunRef<'w>) -> Result<Hub<'w>, EngineError> {
-        if let Some(p) = &world.placement
-            && (p.metadata.name() != run.placement_name || p.metadata.namespace() != run.namespace)
-        {
-            return Err(EngineError::PlacementMismatch {
-                expected: run.placement_key(),
-                found: p.metadata.namespaced_name(),
-            });
-        }
-        let mut members: Vec<_> = world.member_clusters.iter().map(|c| (c.name(), c.metadata.labels())).collect();
+        check_placement(world, run)?;
+        let mut members: Vec<Member<'w>> =
+            world.member_clusters.iter().zip(0..).map(|(c, i)| (c.name(), c.metadata.labels(), i)).collect();
         if let Some(name) = sort_unique_by_name(&mut members, |m| m.0) {
             return Err(EngineError::DuplicateObject { kind: "MemberCluster", name: name.to_owned() });
         }
@@ -83,16 +85,33 @@ impl<'w> Hub<'w> {
         if let Some(name) = sort_unique_by_name(&mut bindings, |b| b.metadata.name()) {
             return Err(EngineError::DuplicateObject { kind: "binding", name: format!("{}/{name}", run.namespace) });
         }
-        let mut names = BTreeSet::new();
-        for a in &world.approval_requests {
-            if !names.insert((a.metadata.namespace(), a.metadata.name())) {
-                return Err(EngineError::DuplicateObject {
-                    kind: "approval request",
-                    name: a.metadata.namespaced_name(),
-                });
-            }
-        }
-        Ok(Hub { world, namespace: run.namespace, placement_name: run.placement_name, members, bindings })
+        check_approvals(world)?;
+        Ok(Hub {
+            world,
+            namespace: run.namespace,
+            placement_name: run.placement_name,
+            members: OnceCell::from(members),
+            member_order: Vec::new(),
+            bindings,
+        })
+    }
+
+    /// [`Hub::new`] for a world that a [`PlanCache`](super::PlanCache) found equal, on everything
+    /// this reads, to one that passed [`Hub::new`]: the lists come in the remembered order
+    /// without being sorted or checked again.
+    pub(crate) fn remembered(world: &'w World, run: &RunRef<'w>, memo: &Memo) -> Result<Hub<'w>, EngineError> {
+        check_placement(world, run)?;
+        check_approvals(world)?;
+        let (member_order, binding_order) = memo.lists();
+        let bindings = binding_order.iter().map(|&i| &*world.bindings[i as usize]).collect();
+        Ok(Hub {
+            world,
+            namespace: run.namespace,
+            placement_name: run.placement_name,
+            members: OnceCell::new(),
+            member_order: member_order.to_vec(),
+            bindings,
+        })
     }
 
     pub(crate) fn placement(&self) -> Option<&'w Placement> {
@@ -101,14 +120,7 @@ impl<'w> Hub<'w> {
 
     /// Policy snapshots labelled latest for the placement.
     pub(crate) fn latest_policy_snapshots(&self) -> Vec<&'w PolicySnapshot> {
-        self.world
-            .policy_snapshots
-            .iter()
-            .filter(|s| {
-                s.metadata.belongs_to_placement(self.namespace, self.placement_name)
-                    && s.metadata.label(IS_LATEST_SNAPSHOT_LABEL) == Some("true")
-            })
-            .collect()
+        latest_policy_snapshots(self.world, self.namespace, self.placement_name).collect()
     }
 
     /// The placement's bindings, sorted by name as `ListBindingsFromKey` sorts them.
@@ -161,7 +173,47 @@ impl<'w> Hub<'w> {
     }
 
     /// Member clusters and their labels, in name order.
-    pub(crate) fn member_clusters(&self) -> &[(&'w str, &'w BTreeMap<String, String>)] {
-        &self.members
+    pub(crate) fn member_clusters(&self) -> &[Member<'w>] {
+        self.members.get_or_init(|| {
+            let world = self.world;
+            self.member_order
+                .iter()
+                .map(|&i| {
+                    let c = &world.member_clusters[i as usize];
+                    (c.name(), c.metadata.labels(), i)
+                })
+                .collect()
+        })
     }
+}
+
+/// `World::placement` is the run's, if any.
+fn check_placement(world: &World, run: &RunRef<'_>) -> Result<(), EngineError> {
+    match &world.placement {
+        Some(p) if p.metadata.name() != run.placement_name || p.metadata.namespace() != run.namespace => {
+            Err(EngineError::PlacementMismatch { expected: run.placement_key(), found: p.metadata.namespaced_name() })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// No two approval requests share a name.
+fn check_approvals(world: &World) -> Result<(), EngineError> {
+    let mut names = BTreeSet::new();
+    match world.approval_requests.iter().find(|a| !names.insert((a.metadata.namespace(), a.metadata.name()))) {
+        Some(a) => Err(EngineError::DuplicateObject { kind: "approval request", name: a.metadata.namespaced_name() }),
+        None => Ok(()),
+    }
+}
+
+/// Policy snapshots labelled latest for `placement` in `namespace`.
+pub(crate) fn latest_policy_snapshots<'w>(
+    world: &'w World,
+    namespace: &str,
+    placement: &str,
+) -> impl Iterator<Item = &'w PolicySnapshot> {
+    world.policy_snapshots.iter().filter(move |s| {
+        s.metadata.belongs_to_placement(namespace, placement)
+            && s.metadata.label(IS_LATEST_SNAPSHOT_LABEL) == Some("true")
+    })
 }

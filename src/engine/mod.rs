@@ -13,6 +13,7 @@ mod hub;
 mod index;
 mod init;
 mod marks;
+mod memo;
 mod plan;
 mod validation;
 
@@ -31,6 +32,7 @@ use failure::{Failure, UNEXP};
 use hub::{Hub, RunRef};
 use init::InitStop;
 use marks::Marker;
+pub use memo::PlanCache;
 use validation::Position;
 
 /// The result of one [`reconcile`].
@@ -101,7 +103,7 @@ pub fn reconcile<R: UpdateRunObject + ?Sized>(
     config: &Config,
 ) -> Result<Outcome, EngineError> {
     let mut status = run.status().cloned().unwrap_or_default();
-    let step = reconcile_status(run.metadata(), run.spec(), R::SCOPE, R::KIND, &mut status, world, now, config)?;
+    let step = reconcile_status(run.metadata(), run.spec(), R::SCOPE, R::KIND, &mut status, world, now, config, None)?;
     let status = if step.status_changed { status } else { run.status().cloned().unwrap_or_default() };
     Ok(Outcome { status, status_changed: step.status_changed, actions: step.actions, wake: step.wake })
 }
@@ -112,6 +114,9 @@ pub fn reconcile<R: UpdateRunObject + ?Sized>(
 /// still carry the normalizations KubeFleet applies on every reconcile (condition generations
 /// rewritten to the run's, Approval wait times stripped), which the next write persists anyway.
 /// If applying an action fails, do not persist the status; read the run again.
+///
+/// Reconciling one run again and again over a large fleet? [`PlanCache::reconcile_in_place`] is
+/// this, reusing the stage plan between calls.
 pub fn reconcile_in_place<R: UpdateRunObject + ?Sized>(
     run: &mut R,
     world: &World,
@@ -120,10 +125,11 @@ pub fn reconcile_in_place<R: UpdateRunObject + ?Sized>(
 ) -> Result<InPlaceOutcome, EngineError> {
     let (metadata, spec, status) = run.parts_mut();
     let status = status.get_or_insert_with(UpdateRunStatus::default);
-    reconcile_status(metadata, spec, R::SCOPE, R::KIND, status, world, now, config)
+    reconcile_status(metadata, spec, R::SCOPE, R::KIND, status, world, now, config, None)
 }
 
-/// The engine proper: KubeFleet's `Reconcile` on a borrowed status.
+/// The engine proper: KubeFleet's `Reconcile` on a borrowed status. With a cache, the member
+/// clusters' and bindings' lists and the stage plan are reused when the world still gives them.
 #[allow(clippy::too_many_arguments)]
 fn reconcile_status(
     meta: &ObjectMeta,
@@ -134,6 +140,7 @@ fn reconcile_status(
     world: &World,
     now: Time,
     config: &Config,
+    mut cache: Option<&mut PlanCache>,
 ) -> Result<InPlaceOutcome, EngineError> {
     let run_ref = RunRef {
         name: meta.name(),
@@ -144,7 +151,16 @@ fn reconcile_status(
         resource_snapshot_index: spec.resource_snapshot_index(),
         scope,
     };
-    let hub = Hub::new(world, &run_ref)?;
+    let hub = match cache.as_deref_mut().and_then(|c| c.refresh(world, &run_ref)) {
+        Some(memo) => Hub::remembered(world, &run_ref, memo)?,
+        None => {
+            let hub = Hub::new(world, &run_ref)?;
+            if let Some(c) = cache.as_deref_mut() {
+                c.remember_lists(&hub, &run_ref);
+            }
+            hub
+        }
+    };
     let run_object = ObjectRef::new(kind, run_ref.namespace, run_ref.name);
     let mut actions = Vec::new();
     let mark = Marker::new(now, run_ref.generation);
@@ -218,7 +234,7 @@ fn reconcile_status(
         if is_condition_false(&status.conditions, ct::SUCCEEDED, generation) {
             return unwritten(actions, Wake::never(WakeReason::Failed));
         }
-        match validation::validate(&run_ref, &hub, status, &mark) {
+        match validation::validate(&run_ref, &hub, status, &mark, cache) {
             Ok((position, plan)) => (position, plan, false),
             Err(Failure::Abort(msg)) => {
                 mark.changed(rewrite_generations(status, generation));

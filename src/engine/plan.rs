@@ -196,7 +196,7 @@ pub(crate) fn plan_stages<'a>(
     let members = hub.member_clusters();
     let mut candidates: Vec<Candidate<'a>> = Vec::with_capacity(by_target.len());
     let (mut m, mut b) = (0, 0);
-    while let (Some(&(name, labels)), Some(&binding)) = (members.get(m), by_target.get(b)) {
+    while let (Some(&(name, labels, _)), Some(&binding)) = (members.get(m), by_target.get(b)) {
         match name.cmp(target(&binding)) {
             Ordering::Less => m += 1,
             Ordering::Greater => b += 1,

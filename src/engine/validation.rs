@@ -12,6 +12,7 @@ use crate::api::{
 use super::failure::{ABORT, Failure, UNEXP, USER};
 use super::hub::{Hub, RunRef};
 use super::marks::Marker;
+use super::memo::PlanCache;
 use super::plan::{self, Plan, PlannedStage};
 use super::rewrite_stage_generations;
 
@@ -34,6 +35,7 @@ pub(crate) fn validate<'w>(
     hub: &Hub<'w>,
     status: &mut UpdateRunStatus,
     mark: &Marker,
+    mut cache: Option<&mut PlanCache>,
 ) -> Result<(Position, Plan<'w>), Failure> {
     let latest_apply = plan::check_placement(hub)?;
     if status.apply_strategy.as_ref() != Some(&latest_apply) {
@@ -59,22 +61,34 @@ pub(crate) fn validate<'w>(
             status.policy_observed_cluster_count
         )));
     }
-    let (scheduled, _) = plan::collect_scheduled(hub, latest_policy, count)?;
-    validate_stages(run, hub, status, scheduled, mark)
+    let remembered = status
+        .update_strategy_snapshot
+        .as_ref()
+        .and_then(|strategy| cache.as_deref_mut()?.plan(hub.world, latest_policy, strategy));
+    let plan = match remembered {
+        Some(plan) => plan,
+        None => {
+            let (scheduled, _) = plan::collect_scheduled(hub, latest_policy, count)?;
+            let Some(strategy) = status.update_strategy_snapshot.as_ref() else {
+                return Err(unexpected("the updateRun has nil updateStrategySnapshot".to_owned()));
+            };
+            let plan = plan::plan_stages(hub, &run.strategy_key(), strategy, scheduled).map_err(|(f, _)| f)?;
+            if let Some(cache) = cache {
+                cache.remember_plan(hub.world, latest_policy, strategy, &plan);
+            }
+            plan
+        }
+    };
+    validate_stages(run, status, plan, mark)
 }
 
-/// `validateStagesStatus`.
+/// `validateStagesStatus`, with the stages planned from today's world.
 fn validate_stages<'w>(
     run: &RunRef<'_>,
-    hub: &Hub<'w>,
     status: &mut UpdateRunStatus,
-    scheduled: plan::Scheduled<'w>,
+    plan: Plan<'w>,
     mark: &Marker,
 ) -> Result<(Position, Plan<'w>), Failure> {
-    let Some(snapshot) = status.update_strategy_snapshot.as_ref() else {
-        return Err(unexpected("the updateRun has nil updateStrategySnapshot".to_owned()));
-    };
-    let plan = plan::plan_stages(hub, &run.strategy_key(), snapshot, scheduled).map_err(|(f, _)| f)?;
     // An empty list is stored as absent, which KubeFleet reads back as nil.
     if status.stages_status.is_empty() {
         return Err(unexpected("the updateRun has nil stagesStatus".to_owned()));

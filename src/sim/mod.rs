@@ -50,7 +50,7 @@ use crate::action::ObjectRef;
 use crate::api::{Duration, Time};
 use crate::config::Config;
 use crate::driver::{Driver, DriverError, Observation, UpdateRun, block_on_ready};
-use crate::engine::EngineError;
+use crate::engine::{EngineError, InPlaceOutcome};
 
 pub use faults::{Fault, FaultPlan, FaultWhen, RandomFaults};
 pub use hub::{Hub, SnapshotMode};
@@ -546,7 +546,8 @@ impl Simulation {
             if restart {
                 faults.push(Fault::Restart);
             }
-            self.record_reconcile(observed, now, applied, persisted, &faults, stale_note)?;
+            let driven = result.as_ref().ok().map(|step| &step.outcome);
+            self.record_reconcile(observed, now, driven, applied, persisted, &faults, stale_note)?;
         }
         let track = self.runs.entry(key.clone()).or_default();
         if !keep.fresh {
@@ -599,11 +600,14 @@ impl Simulation {
     }
 
     /// Records what the engine made of `observed` at `now` (it is pure, so reconciling the same
-    /// observation again gives exactly what the driver got).
+    /// observation again gives exactly what the driver got — `driven`, when its step completed,
+    /// through its plan cache: debug builds check that they agree).
+    #[allow(clippy::too_many_arguments)]
     fn record_reconcile(
         &mut self,
         observed: &Observation,
         now: Time,
+        driven: Option<&InPlaceOutcome>,
         applied: usize,
         persisted: bool,
         fired: &[Fault],
@@ -613,6 +617,13 @@ impl Simulation {
         let outcome = run
             .reconcile(&observed.world, now, &self.driver.config)
             .map_err(|source| SimError::Engine { run: run.object_ref(), source })?;
+        if let Some(driven) = driven {
+            debug_assert_eq!(
+                (&driven.actions, &driven.wake, driven.status_changed),
+                (&outcome.actions, &outcome.wake, outcome.status_changed),
+                "the driver's reconcile (with its plan cache) and the engine's disagree"
+            );
+        }
         let mut faults = fired.to_vec();
         if stale {
             faults.push(Fault::StaleObservation);
@@ -634,5 +645,28 @@ impl Simulation {
             faults,
         });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The simulated controller is a `Driver`: it keeps a warm plan per run while the run
+    /// progresses, and drops it once the run is done.
+    #[test]
+    fn the_driver_keeps_a_plan_per_run_in_progress_and_drops_it_when_the_run_is_done() {
+        let scenario: Scenario =
+            serde_saphyr::from_str(include_str!("../../examples/scenarios/seed-cluster.yaml")).expect("parses");
+        let mut sim = Simulation::from_scenario(&scenario).expect("loads");
+        let run = ObjectRef::new("ClusterStagedUpdateRun", "", "example-run");
+        // The run is created at 10m; at 12m30s its canary stage waits for its approval, a few
+        // reconciles after initialization.
+        sim.run_until(Time::from_unix_seconds(sim.now().unix_seconds() + 750)).expect("runs");
+        let reused = sim.driver.plans().get(&run).map(|p| (p.is_warm(), p.reused()));
+        assert!(matches!(reused, Some((true, n)) if n > 0), "{reused:?}");
+        sim.run().expect("runs");
+        assert_eq!(sim.run_phase("example-run"), RunPhase::Succeeded);
+        assert!(sim.driver.plans().is_empty(), "{:?}", sim.driver);
     }
 }

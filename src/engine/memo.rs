@@ -1,0 +1,256 @@
+//! [`PlanCache`]: the stage plan of one run, remembered between reconciles.
+//!
+//! Every reconcile of an initialized run re-plans its stages from the world — that is how
+//! KubeFleet notices a relabelled cluster or a rescheduled binding — and at fleet scale that is
+//! nearly all of a step's work: sorting and checking the member clusters and bindings, grouping
+//! the clusters by label. The plan is a function of few inputs: each member cluster's name and
+//! labels, each binding's name, namespace, placement label, target, policy snapshot and whether
+//! it is unscheduled, the latest policy snapshot and the run's strategy snapshot. A rollout
+//! changes none of them from one reconcile to the next (it changes bindings' states, resources
+//! and conditions), so the plan made last time is still the plan.
+//!
+//! The cache holds the world's lists as it last saw them. The objects are shared `Arc`s, and
+//! holding a reference keeps each one unchanged (`Arc::make_mut` copies a shared object), so
+//! the same pointer at the same position means the same object; a different pointer is
+//! compared on the plan's inputs only. When anything differs, or on any other path than a
+//! validated reconcile, the engine plans from scratch, exactly as without the cache.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::InPlaceOutcome;
+use crate::api::Time;
+use crate::api::well_known::PLACEMENT_TRACKING_LABEL;
+use crate::api::{Binding, BindingState, MemberCluster, PolicySnapshot, UpdateRunObject, UpdateStrategySpec};
+use crate::config::Config;
+use crate::world::World;
+
+use super::EngineError;
+use super::hub::{Hub, RunRef};
+use super::plan::{Plan, PlannedStage};
+
+/// Remembers one run's stage plan between reconciles, so that a reconcile whose world changed
+/// only in what cannot move a cluster between stages skips re-planning.
+///
+/// Use one cache per run, for as long as a controller reconciles it, and call
+/// [`PlanCache::reconcile_in_place`] instead of [`reconcile_in_place`](crate::reconcile_in_place).
+/// The outcome is the same, byte for byte, with a cold cache, a warm one, or none; only the
+/// cost differs: mid-rollout at 10,000 clusters in 31 stages, a warm step runs 1.4 M
+/// instructions where a cold one runs 8.9 M (the crate's `benches/README.md`).
+///
+/// A warm cache is reused when the world's member clusters and bindings are the same objects
+/// in the same order (the same `Arc`s: build each [`World`] from your informers' `Arc`s, as it
+/// asks) or differ only in fields the plan does not read: binding states other than
+/// `Unscheduled`, resource snapshots, overrides, apply strategies and conditions; cluster
+/// status. Adding, removing or reordering objects, relabelling a cluster, retargeting or
+/// rescheduling a binding, a new policy snapshot or a changed strategy snapshot makes the next
+/// reconcile plan from scratch and remember the new plan.
+///
+/// The cache keeps the member clusters and bindings it last saw alive (one reference each) until
+/// the next reconcile replaces them; drop it when the run is finished or deleted.
+#[derive(Clone, Default)]
+pub struct PlanCache {
+    memo: Option<Memo>,
+    reused: u64,
+}
+
+/// The world's member clusters and bindings as the last reconcile saw them, the placement's
+/// lists in name order, and the plan made from them, all by position in the world's lists.
+#[derive(Clone)]
+pub(crate) struct Memo {
+    namespace: String,
+    placement: String,
+    members: Vec<Arc<MemberCluster>>,
+    bindings: Vec<Arc<Binding>>,
+    /// Positions of the member clusters in name order.
+    member_order: Vec<u32>,
+    /// Positions of the placement's bindings in name order.
+    binding_order: Vec<u32>,
+    plan: Option<PlanMemo>,
+}
+
+/// A plan and the snapshots it was made with.
+#[derive(Clone)]
+struct PlanMemo {
+    policy_snapshot: PolicySnapshot,
+    strategy: UpdateStrategySpec,
+    /// Per stage, the positions of its clusters' bindings in update order.
+    stages: Vec<Vec<u32>>,
+    to_delete: Vec<u32>,
+}
+
+/// A summary: the remembered objects are the world's, and there may be a hundred thousand.
+impl std::fmt::Debug for PlanCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("PlanCache");
+        if let Some(m) = &self.memo {
+            d.field("member_clusters", &m.members.len()).field("bindings", &m.bindings.len());
+            d.field("stages", &m.plan.as_ref().map(|p| p.stages.len()));
+        }
+        d.field("reused", &self.reused).finish_non_exhaustive()
+    }
+}
+
+impl PlanCache {
+    /// An empty cache: the first reconcile plans from scratch.
+    pub fn new() -> PlanCache {
+        PlanCache::default()
+    }
+
+    /// [`reconcile_in_place`](crate::reconcile_in_place), reusing the plan of the previous call
+    /// when the world allows it, and remembering this call's plan for the next.
+    pub fn reconcile_in_place<R: UpdateRunObject + ?Sized>(
+        &mut self,
+        run: &mut R,
+        world: &World,
+        now: Time,
+        config: &Config,
+    ) -> Result<InPlaceOutcome, EngineError> {
+        let (metadata, spec, status) = run.parts_mut();
+        let status = status.get_or_insert_with(Default::default);
+        super::reconcile_status(metadata, spec, R::SCOPE, R::KIND, status, world, now, config, Some(self))
+    }
+
+    /// Forgets what was remembered.
+    pub fn clear(&mut self) {
+        self.memo = None;
+    }
+
+    /// Whether a plan is remembered.
+    pub fn is_warm(&self) -> bool {
+        self.memo.as_ref().is_some_and(|m| m.plan.is_some())
+    }
+
+    /// How many reconciles through this cache reused a remembered plan instead of planning (a
+    /// hit count for a controller's metrics).
+    pub fn reused(&self) -> u64 {
+        self.reused
+    }
+
+    /// What was remembered, if `world` still holds the same member clusters and bindings for
+    /// the run (up to what planning reads); otherwise forgets it. Objects that changed without
+    /// changing the plan replace the remembered ones, so each is compared once.
+    pub(crate) fn refresh(&mut self, world: &World, run: &RunRef<'_>) -> Option<&Memo> {
+        let memo = self.memo.as_mut()?;
+        let holds = memo.namespace == run.namespace
+            && memo.placement == run.placement_name
+            && same_objects(&mut memo.members, &world.member_clusters, same_member)
+            && same_objects(&mut memo.bindings, &world.bindings, same_binding);
+        if !holds {
+            self.memo = None;
+        }
+        self.memo.as_ref()
+    }
+
+    /// Remembers the lists of `hub`, just built and checked from scratch.
+    pub(crate) fn remember_lists(&mut self, hub: &Hub<'_>, run: &RunRef<'_>) {
+        let world = hub.world;
+        let positions = binding_positions(world);
+        let binding_order: Option<Vec<u32>> =
+            hub.bindings().iter().map(|&b| positions.get(&std::ptr::from_ref(b)).copied()).collect();
+        self.memo = binding_order.map(|binding_order| Memo {
+            namespace: run.namespace.to_owned(),
+            placement: run.placement_name.to_owned(),
+            members: world.member_clusters.clone(),
+            bindings: world.bindings.clone(),
+            member_order: hub.member_clusters().iter().map(|m| m.2).collect(),
+            binding_order,
+            plan: None,
+        });
+    }
+
+    /// The remembered plan, if it was made with these snapshots (and, as [`PlanCache::refresh`]
+    /// checked, from the same clusters and bindings).
+    pub(crate) fn plan<'w>(
+        &mut self,
+        world: &'w World,
+        policy_snapshot: &PolicySnapshot,
+        strategy: &UpdateStrategySpec,
+    ) -> Option<Plan<'w>> {
+        let memo = self.memo.as_ref()?.plan.as_ref()?;
+        if memo.policy_snapshot != *policy_snapshot || memo.strategy != *strategy {
+            return None;
+        }
+        let binding = |&b: &u32| &*world.bindings[b as usize];
+        let stages = memo
+            .stages
+            .iter()
+            .map(|s| PlannedStage {
+                clusters: s.iter().map(binding).map(|b| (b.spec.target_cluster.as_str(), b)).collect(),
+            })
+            .collect();
+        let plan = Plan { stages, to_delete: memo.to_delete.iter().map(binding).collect() };
+        self.reused += 1;
+        Some(plan)
+    }
+
+    /// Remembers `plan`, made with these snapshots from the lists remembered last.
+    pub(crate) fn remember_plan(
+        &mut self,
+        world: &World,
+        policy_snapshot: &PolicySnapshot,
+        strategy: &UpdateStrategySpec,
+        plan: &Plan<'_>,
+    ) {
+        let Some(memo) = self.memo.as_mut() else { return };
+        let positions = binding_positions(world);
+        let at = |b: &Binding| positions.get(&std::ptr::from_ref(b)).copied();
+        let stages = plan.stages.iter().map(|s| s.clusters.iter().map(|&(_, b)| at(b)).collect()).collect();
+        let to_delete = plan.to_delete.iter().map(|&b| at(b)).collect();
+        // Every planned binding is one of the world's; were one not, remembering no plan is
+        // always correct.
+        memo.plan = match (stages, to_delete) {
+            (Some(stages), Some(to_delete)) => Some(PlanMemo {
+                policy_snapshot: policy_snapshot.clone(),
+                strategy: strategy.clone(),
+                stages,
+                to_delete,
+            }),
+            _ => None,
+        };
+    }
+}
+
+impl Memo {
+    /// The positions of the member clusters and of the placement's bindings, in name order.
+    pub(crate) fn lists(&self) -> (&[u32], &[u32]) {
+        (&self.member_order, &self.binding_order)
+    }
+}
+
+/// Each binding's position in `world.bindings`, by address (only looked up, never iterated).
+fn binding_positions(world: &World) -> HashMap<*const Binding, u32> {
+    world.bindings.iter().zip(0..).map(|(b, i)| (Arc::as_ptr(b), i)).collect()
+}
+
+/// Whether `now` holds the remembered objects, in order, up to what `same` compares; replaces
+/// the remembered objects that differ by pointer only.
+fn same_objects<T>(remembered: &mut [Arc<T>], now: &[Arc<T>], same: fn(&T, &T) -> bool) -> bool {
+    remembered.len() == now.len()
+        && remembered.iter_mut().zip(now).all(|(old, new)| {
+            if Arc::ptr_eq(old, new) {
+                return true;
+            }
+            let same = same(old, new);
+            if same {
+                *old = Arc::clone(new);
+            }
+            same
+        })
+}
+
+/// What planning reads of a member cluster: its name and labels.
+fn same_member(a: &MemberCluster, b: &MemberCluster) -> bool {
+    a.metadata.name == b.metadata.name && a.metadata.labels() == b.metadata.labels()
+}
+
+/// What planning reads of a binding: which placement it belongs to, its name, its target, its
+/// policy snapshot and whether it is unscheduled.
+fn same_binding(a: &Binding, b: &Binding) -> bool {
+    a.metadata.name == b.metadata.name
+        && a.metadata.namespace() == b.metadata.namespace()
+        && a.metadata.label(PLACEMENT_TRACKING_LABEL) == b.metadata.label(PLACEMENT_TRACKING_LABEL)
+        && a.spec.target_cluster == b.spec.target_cluster
+        && a.spec.scheduling_policy_snapshot_name == b.spec.scheduling_policy_snapshot_name
+        && (a.spec.state == BindingState::Unscheduled) == (b.spec.state == BindingState::Unscheduled)
+}

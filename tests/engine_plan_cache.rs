@@ -1,0 +1,221 @@
+//! `PlanCache`: a reconcile through the cache gives exactly what a reconcile without it gives,
+//! and the remembered plan is reused only while the world still gives it.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use staged_rollout::api::{
+    ClusterStagedUpdateRun, StageConfig, State, Time, UpdateRunObject, UpdateRunSpec, UpdateStrategySpec,
+    is_condition_true,
+};
+use staged_rollout::{InPlaceOutcome, PlanCache, WakeReason, reconcile_in_place};
+
+const MEMBERS: Members<'static> = &[
+    ("a1", &[("env", "canary")]),
+    ("a2", &[("env", "canary")]),
+    ("b1", &[("env", "prod")]),
+    ("b2", &[("env", "prod")]),
+    ("b3", &[("env", "prod")]),
+];
+
+fn two_stages() -> UpdateStrategySpec {
+    strategy(vec![
+        StageConfig::new("canary", selector(&[("env", "canary")])),
+        StageConfig::new("prod", selector(&[("env", "prod")])),
+    ])
+}
+
+fn driver() -> Driver<ClusterStagedUpdateRun> {
+    cluster_driver(MEMBERS, two_stages(), Some(State::Run))
+}
+
+/// One reconcile at `now` through `cache` and one without it, on copies of the run: both must
+/// give the same outcome and the same status. The outcome is then carried out. Returns it and
+/// whether the cache reused its plan.
+fn step(d: &mut Driver<ClusterStagedUpdateRun>, cache: &mut PlanCache, now: Time) -> (InPlaceOutcome, bool) {
+    let reused_before = cache.reused();
+    let mut cached = d.run.clone();
+    let with = cache.reconcile_in_place(&mut cached, &d.hub.world, now, &d.config).expect("consistent");
+    let mut plain = d.run.clone();
+    let without = reconcile_in_place(&mut plain, &d.hub.world, now, &d.config).expect("consistent");
+    assert_eq!(with, without, "the outcome with the cache differs");
+    assert_eq!(cached.status, plain.status, "the status with the cache differs");
+    d.hub.apply(&with.actions, d.run.metadata_mut());
+    if with.status_changed {
+        d.run.status = cached.status;
+    }
+    (with, cache.reused() > reused_before)
+}
+
+/// Reconciles until the run is validated and planned once through `cache`; returns the time.
+fn warm(d: &mut Driver<ClusterStagedUpdateRun>, cache: &mut PlanCache) -> i64 {
+    let mut now = 0;
+    while !cache.is_warm() {
+        now += 1;
+        assert!(now < 10, "the cache never became warm");
+        step(d, cache, t(now));
+    }
+    now
+}
+
+#[test]
+fn a_rollout_reuses_its_plan_while_only_bindings_progress() {
+    let mut d = driver();
+    let mut cache = PlanCache::new();
+    let mut now = warm(&mut d, &mut cache);
+    let (mut reconciles, mut reused) = (0, 0);
+    loop {
+        now += 1;
+        let (outcome, hit) = step(&mut d, &mut cache, t(now));
+        reconciles += 1;
+        reused += usize::from(hit);
+        if outcome.wake.is_idle() {
+            break;
+        }
+        // Every started cluster reports available: spec, state and conditions of its binding
+        // change, none of what the plan reads.
+        for cluster in ["a1", "a2", "b1", "b2", "b3"] {
+            if d.hub.binding_condition(cluster, "RolloutStarted").is_some() {
+                d.hub.available(cluster);
+            }
+        }
+        assert!(reconciles < 50, "the rollout does not end");
+    }
+    assert_eq!(d.run.status.as_ref().map(|s| s.stages_status.len()), Some(2));
+    assert!(is_succeeded(&d.run), "{:#?}", d.run.status);
+    // Every reconcile after the warm-up reused the plan, the one that finished the run too.
+    assert_eq!(reused, reconciles);
+    assert!(reconciles >= 5, "{reconciles}");
+}
+
+fn is_succeeded(run: &ClusterStagedUpdateRun) -> bool {
+    run.status.as_ref().is_some_and(|s| is_condition_true(&s.conditions, "Succeeded", run.metadata().generation()))
+}
+
+#[test]
+fn objects_fetched_again_unchanged_reuse_the_plan() {
+    let mut d = driver();
+    let mut cache = PlanCache::new();
+    let now = warm(&mut d, &mut cache);
+    // A re-list: every object is a new allocation with the same content.
+    for c in &mut d.hub.world.member_clusters {
+        *c = Arc::new((**c).clone());
+    }
+    for b in &mut d.hub.world.bindings {
+        *b = Arc::new((**b).clone());
+    }
+    assert!(step(&mut d, &mut cache, t(now + 1)).1);
+    assert!(step(&mut d, &mut cache, t(now + 2)).1);
+}
+
+#[test]
+fn a_relabelled_cluster_is_planned_again_and_fails_the_run_as_without_the_cache() {
+    let mut d = driver();
+    let mut cache = PlanCache::new();
+    let now = warm(&mut d, &mut cache);
+    d.hub.relabel("b1", &[("env", "canary")]);
+    let (outcome, hit) = step(&mut d, &mut cache, t(now + 1));
+    assert!(!hit);
+    assert_eq!(outcome.wake.reason, WakeReason::Failed);
+}
+
+#[test]
+fn a_label_the_stages_do_not_select_on_still_plans_again() {
+    // Conservative: any label change re-plans (the plan would be the same here).
+    let mut d = driver();
+    let mut cache = PlanCache::new();
+    let now = warm(&mut d, &mut cache);
+    d.hub.relabel("b1", &[("env", "prod"), ("zone", "z1")]);
+    assert!(!step(&mut d, &mut cache, t(now + 1)).1);
+    assert!(step(&mut d, &mut cache, t(now + 2)).1, "the new plan is remembered");
+}
+
+#[test]
+fn an_unscheduled_or_retargeted_binding_is_planned_again() {
+    let mut d = driver();
+    let mut cache = PlanCache::new();
+    let now = warm(&mut d, &mut cache);
+    d.hub.unschedule("b3");
+    assert!(!step(&mut d, &mut cache, t(now + 1)).1);
+
+    let mut d = driver();
+    let mut cache = PlanCache::new();
+    let now = warm(&mut d, &mut cache);
+    d.hub.write_binding_spec("b3", |s| s.target_cluster = "a1".into());
+    assert!(!step(&mut d, &mut cache, t(now + 1)).1);
+}
+
+#[test]
+fn reordered_added_or_removed_objects_are_planned_again() {
+    type Edit = fn(&mut Driver<ClusterStagedUpdateRun>);
+    let edits: [(&str, Edit); 4] = [
+        ("members reversed", |d| d.hub.world.member_clusters.reverse()),
+        ("bindings reversed", |d| d.hub.world.bindings.reverse()),
+        ("a member joins", |d| d.hub.join("b4", &[("env", "prod")])),
+        ("a member leaves", |d| d.hub.world.member_clusters.retain(|c| c.name() != "b2")),
+    ];
+    for (what, edit) in edits {
+        let mut d = driver();
+        let mut cache = PlanCache::new();
+        let now = warm(&mut d, &mut cache);
+        edit(&mut d);
+        assert!(!step(&mut d, &mut cache, t(now + 1)).1, "{what}");
+    }
+}
+
+#[test]
+fn a_new_policy_snapshot_is_planned_again() {
+    let mut d = driver();
+    let mut cache = PlanCache::new();
+    let now = warm(&mut d, &mut cache);
+    d.hub.add_policy_snapshot(1);
+    let (outcome, hit) = step(&mut d, &mut cache, t(now + 1));
+    assert!(!hit);
+    assert_eq!(outcome.wake.reason, WakeReason::Failed);
+}
+
+#[test]
+fn one_cache_shared_by_two_runs_plans_each_from_scratch() {
+    let mut d = driver();
+    let mut cache = PlanCache::new();
+    let mut now = warm(&mut d, &mut cache);
+    // Another placement's run over the same clusters, through the same cache.
+    let mut other = driver();
+    other.hub = Hub::with_placement("", "other-crp", MEMBERS, 1);
+    other.hub.world.strategy = Some(two_stages());
+    other.run = ClusterStagedUpdateRun::new(
+        d.hub.meta("other-run"),
+        UpdateRunSpec { state: Some(State::Run), ..UpdateRunSpec::new("other-crp", Some("0"), STRATEGY) },
+    );
+    for _ in 0..3 {
+        now += 1;
+        assert!(!step(&mut other, &mut cache, t(now)).1);
+        assert!(!step(&mut d, &mut cache, t(now)).1);
+    }
+}
+
+#[test]
+fn a_changed_strategy_snapshot_is_planned_again() {
+    let mut d = driver();
+    let mut cache = PlanCache::new();
+    let now = warm(&mut d, &mut cache);
+    let status = d.run.status.as_mut().expect("status");
+    status.update_strategy_snapshot.as_mut().expect("snapshot").stages[1].sorting_label_key = Some("env".into());
+    let (outcome, hit) = step(&mut d, &mut cache, t(now + 1));
+    assert!(!hit);
+    // The label is not an integer: planning fails exactly as without the cache.
+    assert_eq!(outcome.wake.reason, WakeReason::Failed);
+}
+
+#[test]
+fn clearing_forgets_the_plan() {
+    let mut d = driver();
+    let mut cache = PlanCache::new();
+    let now = warm(&mut d, &mut cache);
+    cache.clear();
+    assert!(!cache.is_warm());
+    assert!(!step(&mut d, &mut cache, t(now + 1)).1);
+    assert!(cache.is_warm());
+}
