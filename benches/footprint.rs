@@ -7,8 +7,10 @@
 //!
 //! * Per 100,000-cluster fixture of `benches/common`: the heap held by the world and by the run,
 //!   then the peak growth above that during one `reconcile_in_place` (the engine's working
-//!   memory, actions and wake included) and during one `reconcile` (which also copies the
-//!   status), against the run's status JSON.
+//!   memory, actions and wake included), during one warm `PlanCache::reconcile_in_place` and
+//!   during one `reconcile` (which also copies the status), against the run's status JSON; and
+//!   the heap a warm `PlanCache` holds of its own (its lists and plan; the objects are the
+//!   world's, shared).
 //! * Per 10,000-cluster strategy: the status JSON mid-rollout and once the run succeeded, and the
 //!   whole run object, against etcd's default request limit of 1.5 MiB.
 //!
@@ -141,6 +143,11 @@ fn main() {
             let outcome = outcome.expect("consistent");
             assert_eq!(outcome.actions.len(), 2);
             drop((run, outcome));
+            let (mut run, mut cache) = (f.run.clone(), f.cache.clone());
+            let (outcome, cached_peak) = peak_during(|| cache.reconcile_in_place(&mut run, &f.world, f.now, &f.config));
+            assert_eq!(outcome.expect("consistent").actions.len(), 2);
+            drop((run, cache));
+            let cache_bytes = heap_of(&f.cache);
             let (outcome, copy_peak) = peak_during(|| reconcile(&f.run, &f.world, f.now, &f.config));
             drop(outcome);
             let row = serde_json::json!({
@@ -150,19 +157,23 @@ fn main() {
                 "run_bytes": run_bytes,
                 "fixture_bytes": fixture_bytes,
                 "step_in_place_peak_bytes": in_place_peak,
+                "step_cached_peak_bytes": cached_peak,
+                "cache_bytes": cache_bytes,
                 "step_copy_peak_bytes": copy_peak,
                 "in_place_peak_over_json": in_place_peak as f64 / json.len() as f64,
                 "total_in_place_bytes": world_bytes + run_bytes + in_place_peak,
             });
             eprintln!(
                 "{}: status JSON {:.1} MiB; world {:.1} MiB, run {:.1} MiB; peak growth in place {:.2} MiB \
-                 ({:.3} x JSON), with the copy {:.1} MiB",
+                 ({:.3} x JSON), warm {:.2} MiB (the cache holds {:.2} MiB), with the copy {:.1} MiB",
                 f.id(),
                 json.len() as f64 / MIB,
                 world_bytes as f64 / MIB,
                 run_bytes as f64 / MIB,
                 in_place_peak as f64 / MIB,
                 in_place_peak as f64 / json.len() as f64,
+                cached_peak as f64 / MIB,
+                cache_bytes as f64 / MIB,
                 copy_peak as f64 / MIB,
             );
             peaks.push(row);

@@ -7,7 +7,7 @@
 //! functions are counted, and reads each one's inclusive count.
 //!
 //! ```text
-//! instructions step CLUSTERS STAGES 1|25   # measured_step_in_place, measured_step_copy, measured_parse
+//! instructions step CLUSTERS STAGES 1|25   # measured_step_in_place, measured_step_cached, measured_step_copy, measured_parse
 //! instructions rollout CLUSTERS 1|25       # measured_rollout (3 stages, 30 s applies)
 //! ```
 //!
@@ -19,7 +19,7 @@ use std::hint::black_box;
 
 use staged_rollout::api::{ClusterStagedUpdateRun, IntOrString, Time, UpdateRunStatus};
 use staged_rollout::sim::{Simulation, Wakeups};
-use staged_rollout::{Config, InPlaceOutcome, Outcome, World, reconcile, reconcile_in_place};
+use staged_rollout::{Config, InPlaceOutcome, Outcome, PlanCache, World, reconcile, reconcile_in_place};
 
 use common::Concurrency;
 
@@ -31,6 +31,17 @@ fn measured_step_in_place(
     config: &Config,
 ) -> InPlaceOutcome {
     reconcile_in_place(run, world, now, config).expect("consistent")
+}
+
+#[inline(never)]
+fn measured_step_cached(
+    cache: &mut PlanCache,
+    run: &mut ClusterStagedUpdateRun,
+    world: &World,
+    now: Time,
+    config: &Config,
+) -> InPlaceOutcome {
+    cache.reconcile_in_place(run, world, now, config).expect("consistent")
 }
 
 #[inline(never)]
@@ -66,6 +77,10 @@ fn main() {
             let outcome = measured_step_in_place(&mut run, &f.world, f.now, &f.config);
             assert_eq!(outcome.actions.len(), 2);
             drop(black_box((run, outcome)));
+            let (mut run, mut cache) = (f.run.clone(), f.cache.clone());
+            let outcome = measured_step_cached(&mut cache, &mut run, &f.world, f.now, &f.config);
+            assert_eq!(outcome.actions.len(), 2);
+            drop(black_box((run, outcome, cache)));
             drop(black_box(measured_step_copy(&f.run, &f.world, f.now, &f.config)));
             drop(black_box(measured_parse(&json)));
             println!("{} status_json_bytes={}", f.id(), json.len());

@@ -27,7 +27,14 @@ HERE = Path(__file__).resolve().parent
 TARGET = Path(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("CARGO_TARGET_DIR", HERE.parent / "target"))
 FLEETS = [100, 1_000, 10_000, 100_000]
 SHAPES = ["31st_mc1", "31st_mc25pct", "3st_mc1", "3st_mc25pct"]
-MEASURES = ["in_place", "copy", "parse_status"]
+MEASURES = ["in_place", "cached", "copy", "parse_status"]
+# The instruction counts of one fixture: measure -> the `measured_*` function counted.
+IR_FUNCTIONS = {
+    "in_place": "measured_step_in_place",
+    "cached": "measured_step_cached",
+    "copy": "measured_step_copy",
+    "parse_status": "measured_parse",
+}
 
 
 def shape_label(shape):
@@ -142,8 +149,13 @@ def svg_plot(values, path, fmt=None, note="criterion medians"):
     ylo = 10 ** math.floor(math.log10(min(ys)))
     yhi = 10 ** math.ceil(math.log10(max(ys)))
     xlo, xhi = 50, 200_000
-    colors = {"in_place": "#1f77b4", "copy": "#ff7f0e", "parse_status": "#2ca02c"}
-    names = {"in_place": "step (reconcile_in_place)", "copy": "step (reconcile, with copy)", "parse_status": "parse status JSON"}
+    colors = {"in_place": "#1f77b4", "cached": "#9467bd", "copy": "#ff7f0e", "parse_status": "#2ca02c"}
+    names = {
+        "in_place": "step, cold (reconcile_in_place)",
+        "cached": "step, warm PlanCache",
+        "copy": "step, cold, with copy",
+        "parse_status": "parse status JSON",
+    }
     dash = {"mc1": "", "mc25pct": "6,4"}
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" '
@@ -197,7 +209,7 @@ def svg_plot(values, path, fmt=None, note="criterion medians"):
     # Legend.
     lx, ly = ml, H - 38
     for i, m in enumerate(MEASURES):
-        x = lx + i * 230
+        x = lx + i * 215
         out.append(f'<line x1="{x}" y1="{ly}" x2="{x + 24}" y2="{ly}" stroke="{colors[m]}" stroke-width="2"/>')
         out.append(f'<text x="{x + 30}" y="{ly + 4}">{names[m]}</text>')
     out.append(
@@ -211,6 +223,14 @@ def svg_plot(values, path, fmt=None, note="criterion medians"):
 # ----- the targets -------------------------------------------------------------------------
 
 
+def driver_step_ir(ir):
+    """What a warm ``Driver::step`` costs the engine, in instructions: the status copy (the
+    observation the driver reconciles in place) and the step through its plan cache."""
+    if not all(ir.get(m) for m in ("copy", "in_place", "cached")):
+        return None
+    return ir["copy"] - ir["in_place"] + ir["cached"]
+
+
 def verdict(ok):
     return "–" if ok is None else ("**PASS**" if ok else "**MISS**")
 
@@ -220,32 +240,39 @@ def print_targets(step, irs, roll, rollout, foot, lat):
     print("\n## Targets\n")
     print("| target | measured | verdict |")
     print("|---|---|---|")
-    # 1. step(10k x 31) <= 10 % of parsing.
+    # 1. step(10k x 31) <= 10 % of parsing: judged on the step the Driver makes (warm cache).
     parts, oks = [], []
     for s in ("31st_mc1", "31st_mc25pct"):
-        ip, _, pa = irs.get((s, 10_000), (None, None, None))
+        ir = irs.get((s, 10_000), {})
+        ca, ip, pa = ir.get("cached"), ir.get("in_place"), ir.get("parse_status")
+        t_ca = median(step.get((f"cached/{s}", "10000")))
         t_ip = median(step.get((f"in_place/{s}", "10000")))
         t_pa = median(step.get((f"parse_status/{s}", "10000")))
-        if ip and pa:
-            oks.append(ip / pa <= 0.10)
+        if ca and pa:
+            oks.append(ca / pa <= 0.10)
         parts.append(
-            f"{shape_label(s)}: {pct(ip / pa if ip and pa else None)} of the instructions, "
-            f"{pct(t_ip / t_pa if t_ip and t_pa else None)} of the time"
+            f"{shape_label(s)}: warm {pct(ca / pa if ca and pa else None)} of the instructions, "
+            f"{pct(t_ca / t_pa if t_ca and t_pa else None)} of the time; cold "
+            f"{pct(ip / pa if ip and pa else None)} and {pct(t_ip / t_pa if t_ip and t_pa else None)}"
         )
-    print(f"| step at 10,000 × 31 ≤ 10 % of parsing the status JSON | {'; '.join(parts)} | "
-          f"{verdict(all(oks) if oks else None)} |")
-    # 2. linear growth.
+    print(f"| step at 10,000 × 31 ≤ 10 % of parsing the status JSON (warm: as `Driver` steps, with its "
+          f"`PlanCache`; cold: the first reconcile, or after the fleet changed) | {'; '.join(parts)} | "
+          f"{verdict(all(oks) if oks else None)} (warm) |")
+    # 2. linear growth, cold and warm.
     parts, oks = [], []
     for s in SHAPES:
-        i10, i100 = irs.get((s, 10_000), (None,))[0], irs.get((s, 100_000), (None,))[0]
-        t10 = median(step.get((f"in_place/{s}", "10000")))
-        t100 = median(step.get((f"in_place/{s}", "100000")))
-        if i10 and i100:
-            oks.append(i100 / i10 <= 12)
-        ri = f"{i100 / i10:.2f}" if i10 and i100 else "–"
-        rt = f"{t100 / t10:.1f}" if t10 and t100 else "–"
-        parts.append(f"{shape_label(s)}: {ri} (time {rt})")
-    print(f"| step(100,000) / step(10,000) ≤ 12, in place, instructions (time) | {'; '.join(parts)} | "
+        texts = []
+        for m in ("in_place", "cached"):
+            i10, i100 = irs.get((s, 10_000), {}).get(m), irs.get((s, 100_000), {}).get(m)
+            t10 = median(step.get((f"{m}/{s}", "10000")))
+            t100 = median(step.get((f"{m}/{s}", "100000")))
+            if i10 and i100:
+                oks.append(i100 / i10 <= 12)
+            ri = f"{i100 / i10:.2f}" if i10 and i100 else "–"
+            rt = f"{t100 / t10:.1f}" if t10 and t100 else "–"
+            texts.append(f"{'cold' if m == 'in_place' else 'warm'} {ri} (time {rt})")
+        parts.append(f"{shape_label(s)}: {', '.join(texts)}")
+    print(f"| step(100,000) / step(10,000) ≤ 12, instructions (time) | {'; '.join(parts)} | "
           f"{verdict(all(oks) if oks else None)} |")
     # 3. rollout <= reconciles x per-step.
     if roll:
@@ -263,23 +290,30 @@ def print_targets(step, irs, roll, rollout, foot, lat):
             prof = callgrind(prof_name)
             total_ir = ir_of(prof, "measured_rollout")
             engine_ir = ir_of(prof, "staged_rollout::engine::reconcile_status")
-            ir_step = irs.get((s, n), (None, None, None))[1]
+            ir = irs.get((s, n), {})
+            ir_step, ir_driver = ir.get("copy"), driver_step_ir(ir)
             ir_ratio = total_ir / (roll[key]["reconciles"] * ir_step) if total_ir and ir_step else None
+            ir_driver_ratio = total_ir / (roll[key]["reconciles"] * ir_driver) if total_ir and ir_driver else None
             oks.append((ir_ratio if ir_ratio is not None else ratio) <= 1)
             share = f"; the engine is {pct(engine_ir / total_ir)} of its instructions" if engine_ir and total_ir else ""
             irs_text = f"{ir_ratio:.1f} × in instructions, " if ir_ratio else ""
+            driver_text = (
+                f" ({ir_driver_ratio:.1f} × a warm driver step: status copy + cached step)" if ir_driver_ratio else ""
+            )
             parts.append(
                 f"{label}: {irs_text}{ratio:.1f} × in time, its {roll[key]['reconciles']:,} reconciles × "
-                f"the per-step cost{share}"
+                f"the per-step cost{driver_text}{share}"
             )
         print(f"| a simulated rollout costs ≤ its reconciles × the per-step cost | {'; '.join(parts)} | "
               f"{verdict(all(oks) if oks else None)} |")
     # 4. peak memory.
     if foot:
         worst = max(p["in_place_peak_over_json"] for p in foot["peak"])
+        warm = max((p["step_cached_peak_bytes"] + p["cache_bytes"]) / p["status_json_bytes"] for p in foot["peak"])
         totals = [p["total_in_place_bytes"] / p["status_json_bytes"] for p in foot["peak"]]
-        print(f"| peak heap growth of a step at 100,000 clusters ≤ 3 × the status JSON | at most {worst:.2f} × "
-              f"(with the world and the run held: {min(totals):.0f}–{max(totals):.0f} ×) | {verdict(worst <= 3)} |")
+        print(f"| peak heap growth of a step at 100,000 clusters ≤ 3 × the status JSON | cold at most {worst:.2f} ×; "
+              f"warm, with what the `PlanCache` holds, at most {warm:.2f} × (with the world and the run held: "
+              f"{min(totals):.0f}–{max(totals):.0f} ×) | {verdict(max(worst, warm) <= 3)} |")
     # 5. latency.
     if lat:
         row = next(r for r in lat if r["apply_secs"] == 30)
@@ -297,40 +331,45 @@ def main():
     rollout = criterion("rollout")
     fixtures = {(f["clusters"], f"{f['stages']}st_{f['concurrency']}"): f for f in (facts("step-fixtures") or [])}
     print("## Step cost (criterion median; instructions from callgrind where measured)\n")
-    print("| clusters | strategy | in place | with copy | parse status JSON | in place / parse | "
-          "status JSON | Ir in place | Ir with copy | Ir parse | Ir ratio |")
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| clusters | strategy | cold | warm | cold, with copy | parse status JSON | cold / parse | "
+          "warm / parse | status JSON | Ir cold | Ir warm | Ir cold, with copy | Ir parse | Ir cold / parse | "
+          "Ir warm / parse |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     irs = {}
     for s in SHAPES:
         for n in FLEETS:
-            ip = median(step.get((f"in_place/{s}", str(n))))
-            cp = median(step.get((f"copy/{s}", str(n))))
-            pa = median(step.get((f"parse_status/{s}", str(n))))
+            t = {m: median(step.get((f"{m}/{s}", str(n)))) for m in MEASURES}
             stages, mc = s.split("_")
             prof = callgrind(f"step-{n}-{stages[:-2]}-{'1' if mc == 'mc1' else '25'}")
-            ir_ip, ir_pa = ir_of(prof, "measured_step_in_place"), ir_of(prof, "measured_parse")
-            ir_cp = ir_of(prof, "measured_step_copy")
-            irs[(s, n)] = (ir_ip, ir_cp, ir_pa)
+            ir = {m: ir_of(prof, f) for m, f in IR_FUNCTIONS.items()}
+            irs[(s, n)] = ir
             size = fixtures.get((n, s), {}).get("status_json_bytes")
+
+            def of_parse(v, parse):
+                return pct(v / parse if v and parse else None)
+
             print(
-                f"| {n:,} | {shape_label(s)} | {fmt_time(ip)} | {fmt_time(cp)} | {fmt_time(pa)} | "
-                f"{pct(ip / pa if ip and pa else None)} | {fmt_bytes(size) if size else '–'} | "
-                f"{fmt_ir(ir_ip)} | {fmt_ir(ir_cp)} | {fmt_ir(ir_pa)} | "
-                f"{pct(ir_ip / ir_pa if ir_ip and ir_pa else None)} |"
+                f"| {n:,} | {shape_label(s)} | {fmt_time(t['in_place'])} | {fmt_time(t['cached'])} | "
+                f"{fmt_time(t['copy'])} | {fmt_time(t['parse_status'])} | {of_parse(t['in_place'], t['parse_status'])} | "
+                f"{of_parse(t['cached'], t['parse_status'])} | {fmt_bytes(size) if size else '–'} | "
+                f"{fmt_ir(ir['in_place'])} | {fmt_ir(ir['cached'])} | {fmt_ir(ir['copy'])} | "
+                f"{fmt_ir(ir['parse_status'])} | {of_parse(ir['in_place'], ir['parse_status'])} | "
+                f"{of_parse(ir['cached'], ir['parse_status'])} |"
             )
     print("\n## Linear growth: step(100,000) / step(10,000)\n")
-    print("| strategy | in place (time) | in place (Ir) | with copy (time) | with copy (Ir) |")
-    print("|---|---:|---:|---:|---:|")
+    print("| strategy | cold (time) | cold (Ir) | warm (time) | warm (Ir) | cold, with copy (time) | "
+          "cold, with copy (Ir) |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for s in SHAPES:
-        t = [median(step.get((f"in_place/{s}", str(n)))) for n in (10_000, 100_000)]
-        c = [median(step.get((f"copy/{s}", str(n)))) for n in (10_000, 100_000)]
-        i = [irs[(s, n)][0] for n in (10_000, 100_000)]
-        ic = [irs[(s, n)][1] for n in (10_000, 100_000)]
 
-        def r(v):
+        def r(m, timed):
+            v = [median(step.get((f"{m}/{s}", str(n)))) if timed else irs[(s, n)][m] for n in (10_000, 100_000)]
             return f"{v[1] / v[0]:.2f}" if v[0] and v[1] else "–"
 
-        print(f"| {shape_label(s)} | {r(t)} | {r(i)} | {r(c)} | {r(ic)} |")
+        print(
+            f"| {shape_label(s)} | {r('in_place', True)} | {r('in_place', False)} | {r('cached', True)} | "
+            f"{r('cached', False)} | {r('copy', True)} | {r('copy', False)} |"
+        )
 
     roll = facts("rollout")
     foot = facts("footprint")
@@ -339,8 +378,8 @@ def main():
         print("\n## Full simulated rollouts\n")
         print("| rollout | time | reconciles | simulator events | per-step cost (`reconcile`, mid-rollout) | "
               "reconciles × per-step | time / budget | Ir rollout | Ir / (reconciles × Ir per step) | "
-              "Ir in the engine (`reconcile_status`) |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+              "Ir / (reconciles × Ir per warm driver step) | Ir in the engine (`reconcile_status`) |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         cases = [
             ("10000x3_mc25pct", "10,000 clusters, 3 stages, 25 %", median(rollout.get(("10000x3_mc25pct", ""))),
              ("3st_mc25pct", 10_000), "rollout-10k"),
@@ -355,23 +394,27 @@ def main():
             total_ir = ir_of(prof, "measured_rollout")
             engine_ir = ir_of(prof, "staged_rollout::engine::reconcile_status")
             share = f" ({pct(engine_ir / total_ir)})" if engine_ir and total_ir else ""
-            ir_step = irs.get((s, n), (None, None, None))[1]
+            ir = irs.get((s, n), {})
+            ir_step, ir_driver = ir.get("copy"), driver_step_ir(ir)
             ir_ratio = total_ir / (summary["reconciles"] * ir_step) if total_ir and ir_step else None
+            ir_driver_ratio = total_ir / (summary["reconciles"] * ir_driver) if total_ir and ir_driver else None
             print(
                 f"| {label} | {fmt_time(t)} | {summary['reconciles']:,} | {summary['sim_steps']:,} | "
                 f"{fmt_time(per_step)} | {fmt_time(budget)} | {f'{t / budget:.1f} ×' if budget else '–'} | "
-                f"{fmt_ir(total_ir)} | {f'{ir_ratio:.1f} ×' if ir_ratio else '–'} | {fmt_ir(engine_ir)}{share} |"
+                f"{fmt_ir(total_ir)} | {f'{ir_ratio:.1f} ×' if ir_ratio else '–'} | "
+                f"{f'{ir_driver_ratio:.1f} ×' if ir_driver_ratio else '–'} | {fmt_ir(engine_ir)}{share} |"
             )
 
     if foot:
         print("\n## Peak memory at 100,000 clusters (counting allocator)\n")
-        print("| fixture | status JSON | peak growth, `reconcile_in_place` | / JSON | peak growth, `reconcile` | "
-              "world | run | world + run + in-place peak |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        print("| fixture | status JSON | peak growth, `reconcile_in_place` | / JSON | peak growth, warm `PlanCache` | "
+              "warm `PlanCache` held | peak growth, `reconcile` | world | run | world + run + in-place peak |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for p in foot["peak"]:
             print(
                 f"| {p['id']} | {fmt_bytes(p['status_json_bytes'])} | {fmt_bytes(p['step_in_place_peak_bytes'])} | "
-                f"{p['in_place_peak_over_json']:.2f} × | {fmt_bytes(p['step_copy_peak_bytes'])} | "
+                f"{p['in_place_peak_over_json']:.2f} × | {fmt_bytes(p['step_cached_peak_bytes'])} | "
+                f"{fmt_bytes(p['cache_bytes'])} | {fmt_bytes(p['step_copy_peak_bytes'])} | "
                 f"{fmt_bytes(p['world_bytes'])} | {fmt_bytes(p['run_bytes'])} | {fmt_bytes(p['total_in_place_bytes'])} |"
             )
         print("\n## Serialized status at 10,000 clusters (etcd limit 1.5 MiB = 1,572,864 bytes)\n")
@@ -399,11 +442,7 @@ def main():
 
     times = {key: median(est) for key, est in step.items()}
     svg_plot(times, HERE / "step-cost.svg")
-    instructions = {}
-    for (s, n), (ip, cp, pa) in irs.items():
-        instructions[(f"in_place/{s}", str(n))] = ip
-        instructions[(f"copy/{s}", str(n))] = cp
-        instructions[(f"parse_status/{s}", str(n))] = pa
+    instructions = {(f"{m}/{s}", str(n)): v for (s, n), ir in irs.items() for m, v in ir.items()}
     if any(instructions.values()):
         svg_plot(instructions, HERE / "step-instructions.svg", fmt=lambda v: fmt_ir(v).replace(" ", ""),
                  note="instructions (callgrind)")

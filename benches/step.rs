@@ -4,9 +4,12 @@
 //! `maxConcurrency` (1 or 25 %), on the fixture of `benches/common` (half the stages done, the
 //! current stage's second batch in flight, its first cluster just finished):
 //!
-//! * `step_in_place` — `reconcile_in_place` on a fresh clone of the run (the clone is made
+//! * `in_place` — `reconcile_in_place` on a fresh clone of the run (the clone is made
 //!   outside the timing, and the run is dropped outside it);
-//! * `step_copy` — `reconcile`, which copies the status (the outcome is dropped outside the
+//! * `cached` — `PlanCache::reconcile_in_place` likewise, through the plan cache the fixture's
+//!   own earlier reconciles warmed (cloned outside the timing), as a controller's next reconcile
+//!   runs: the bindings changed since are compared, the stages are not planned again;
+//! * `copy` — `reconcile`, which copies the status (the outcome is dropped outside the
 //!   timing);
 //! * `parse_status` — `serde_json::from_str::<UpdateRunStatus>` of that run's status JSON, the
 //!   baseline: what merely reading the run costs.
@@ -67,6 +70,16 @@ fn steps(c: &mut Criterion) {
                         |mut run| {
                             let outcome = reconcile_in_place(&mut run, &f.world, f.now, &f.config);
                             (run, outcome)
+                        },
+                        BatchSize::LargeInput,
+                    )
+                });
+                g.bench_with_input(BenchmarkId::new(format!("cached/{shape}"), clusters), &f, |b, f| {
+                    b.iter_batched(
+                        || (f.run.clone(), f.cache.clone()),
+                        |(mut run, mut cache)| {
+                            let outcome = cache.reconcile_in_place(&mut run, &f.world, f.now, &f.config);
+                            (run, cache, outcome)
                         },
                         BatchSize::LargeInput,
                     )

@@ -26,7 +26,7 @@ use staged_rollout::api::{
     is_condition_true,
 };
 use staged_rollout::sim::{Scenario, Simulation, Wakeups};
-use staged_rollout::{Action, Config, World, reconcile_in_place};
+use staged_rollout::{Action, Config, PlanCache, World, reconcile_in_place};
 
 /// The placement every fixture rolls out.
 pub const PLACEMENT: &str = "app";
@@ -241,6 +241,8 @@ pub struct Fixture {
     pub world: World,
     pub now: Time,
     pub config: Config,
+    /// The plan cache of the run's previous reconciles, warm.
+    pub cache: PlanCache,
 }
 
 impl Fixture {
@@ -271,8 +273,12 @@ pub fn mid_rollout(clusters: usize, stages: usize, concurrency: Concurrency) -> 
     let mut applier = Applier::new(&world);
     let mut run = new_run();
     let mut now = Time::from_unix_seconds(START);
-    let step = |run: &mut ClusterStagedUpdateRun, world: &mut World, applier: &mut Applier, now: Time| {
-        let outcome = reconcile_in_place(run, world, now, &config).expect("the fixture's world is consistent");
+    // One plan cache for the whole run, as a controller keeps one: after the last step it holds
+    // that step's plan, and the measured step finds its bindings changed only by the actions and
+    // reports since.
+    let mut cache = PlanCache::new();
+    let mut step = |run: &mut ClusterStagedUpdateRun, world: &mut World, applier: &mut Applier, now: Time| {
+        let outcome = cache.reconcile_in_place(run, world, now, &config).expect("the fixture's world is consistent");
         applier.apply(world, &outcome.actions);
         assert!(!outcome.wake.is_idle(), "the fixture's run ended early: {:?}", outcome.wake.reason);
     };
@@ -300,7 +306,7 @@ pub fn mid_rollout(clusters: usize, stages: usize, concurrency: Concurrency) -> 
     now = Time::from_unix_seconds(now.unix_seconds() + 30);
     applier.report(&mut world, 1, now);
     now = Time::from_unix_seconds(now.unix_seconds() + 1);
-    Fixture { clusters, stages, concurrency, run, world, now, config }
+    Fixture { clusters, stages, concurrency, run, world, now, config, cache }
 }
 
 /// Drives a fixture's run to its end at 100 % concurrency (the largest status the run ever
