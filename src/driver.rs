@@ -354,11 +354,13 @@ pub trait Clock {
 ///
 /// A driver keeps a [`PlanCache`] per run it reconciles, so a step at fleet scale does not
 /// re-plan the stages when the world still gives the same plan (the outcome is the same either
-/// way). A run's cache is dropped when a step leaves the run idle
-/// ([`Wake::is_idle`](crate::Wake::is_idle): finished, failed, stopped, deleted) or finds it
-/// gone; a clone of a driver starts with no caches. Share one driver between the reconciles of
-/// all runs (`Driver` is `Sync`; the caches are locked only to take one out and put it back,
-/// never across an `.await`).
+/// way). A cache holds a reference to each member cluster and binding of the world its run was
+/// last reconciled against, until the next reconcile of that run replaces them; it is dropped
+/// when a step leaves the run idle ([`Wake::is_idle`](crate::Wake::is_idle): finished, failed,
+/// stopped, deleted) or finds it gone, and by [`Driver::forget`] (for a run your controller
+/// stops reconciling otherwise). A clone of a driver starts with no caches. Share one driver
+/// between the reconciles of all runs (`Driver` is `Sync`; the caches are locked only to take
+/// one out and put it back, never across an `.await`).
 #[derive(Debug, Default)]
 pub struct Driver {
     /// The engine configuration passed to every reconcile.
@@ -401,11 +403,13 @@ impl Driver {
         let outcome = object
             .reconcile_cached(&mut plan, &world, now, &self.config)
             .map_err(|source| DriverError::Engine { run: run.clone(), source })?;
-        if !outcome.wake.is_idle() {
+        if outcome.wake.is_idle() {
+            drop(plan);
+        } else {
             self.plans().insert(run.clone(), plan);
         }
         // Released before the actions: a fleet that shares its objects with the observation
-        // (`Arc`s) then writes them without copying (but for those the plan cache holds).
+        // (`Arc`s) and writes them in place then copies only those the run's plan cache holds.
         drop(world);
         for (index, action) in outcome.actions.iter().enumerate() {
             let applied = fleet.apply(action).await.map_err(|source| DriverError::Action {
@@ -421,6 +425,19 @@ impl Driver {
             fleet.write_status(&object).await.map_err(|source| DriverError::Status { run: run.clone(), source })?;
         }
         Ok(Step { run: object, outcome, status_written })
+    }
+
+    /// Drops the plan cache of `run`. Call it when your controller stops reconciling a run
+    /// without a last step that finds it idle or gone — it was deleted while no reconcile ran,
+    /// or another replica took it over — so that the cache does not keep its world's objects
+    /// alive.
+    pub fn forget(&self, run: &ObjectRef) {
+        self.plans().remove(run);
+    }
+
+    /// Drops every plan cache (what a controller restart loses).
+    pub fn forget_all(&self) {
+        self.plans().clear();
     }
 
     /// The plan caches, whether or not a reconcile panicked while holding them (a cache is

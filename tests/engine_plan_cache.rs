@@ -6,8 +6,9 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
+use staged_rollout::api::well_known::PLACEMENT_TRACKING_LABEL;
 use staged_rollout::api::{
-    ClusterStagedUpdateRun, StageConfig, State, Time, UpdateRunObject, UpdateRunSpec, UpdateStrategySpec,
+    Binding, ClusterStagedUpdateRun, StageConfig, State, Time, UpdateRunObject, UpdateRunSpec, UpdateStrategySpec,
     is_condition_true,
 };
 use staged_rollout::{InPlaceOutcome, PlanCache, WakeReason, reconcile_in_place};
@@ -49,22 +50,21 @@ fn step(d: &mut Driver<ClusterStagedUpdateRun>, cache: &mut PlanCache, now: Time
     (with, cache.reused() > reused_before)
 }
 
-/// Reconciles until the run is validated and planned once through `cache`; returns the time.
-fn warm(d: &mut Driver<ClusterStagedUpdateRun>, cache: &mut PlanCache) -> i64 {
-    let mut now = 0;
+/// A run over [`MEMBERS`] reconciled until it is validated and planned once through its cache;
+/// the time of that reconcile.
+fn warmed() -> (Driver<ClusterStagedUpdateRun>, PlanCache, i64) {
+    let (mut d, mut cache, mut now) = (driver(), PlanCache::new(), 0);
     while !cache.is_warm() {
         now += 1;
         assert!(now < 10, "the cache never became warm");
-        step(d, cache, t(now));
+        step(&mut d, &mut cache, t(now));
     }
-    now
+    (d, cache, now)
 }
 
 #[test]
 fn a_rollout_reuses_its_plan_while_only_bindings_progress() {
-    let mut d = driver();
-    let mut cache = PlanCache::new();
-    let mut now = warm(&mut d, &mut cache);
+    let (mut d, mut cache, mut now) = warmed();
     let (mut reconciles, mut reused) = (0, 0);
     loop {
         now += 1;
@@ -96,9 +96,7 @@ fn is_succeeded(run: &ClusterStagedUpdateRun) -> bool {
 
 #[test]
 fn objects_fetched_again_unchanged_reuse_the_plan() {
-    let mut d = driver();
-    let mut cache = PlanCache::new();
-    let now = warm(&mut d, &mut cache);
+    let (mut d, mut cache, now) = warmed();
     // A re-list: every object is a new allocation with the same content.
     for c in &mut d.hub.world.member_clusters {
         *c = Arc::new((**c).clone());
@@ -112,9 +110,7 @@ fn objects_fetched_again_unchanged_reuse_the_plan() {
 
 #[test]
 fn a_relabelled_cluster_is_planned_again_and_fails_the_run_as_without_the_cache() {
-    let mut d = driver();
-    let mut cache = PlanCache::new();
-    let now = warm(&mut d, &mut cache);
+    let (mut d, mut cache, now) = warmed();
     d.hub.relabel("b1", &[("env", "canary")]);
     let (outcome, hit) = step(&mut d, &mut cache, t(now + 1));
     assert!(!hit);
@@ -124,9 +120,7 @@ fn a_relabelled_cluster_is_planned_again_and_fails_the_run_as_without_the_cache(
 #[test]
 fn a_label_the_stages_do_not_select_on_still_plans_again() {
     // Conservative: any label change re-plans (the plan would be the same here).
-    let mut d = driver();
-    let mut cache = PlanCache::new();
-    let now = warm(&mut d, &mut cache);
+    let (mut d, mut cache, now) = warmed();
     d.hub.relabel("b1", &[("env", "prod"), ("zone", "z1")]);
     assert!(!step(&mut d, &mut cache, t(now + 1)).1);
     assert!(step(&mut d, &mut cache, t(now + 2)).1, "the new plan is remembered");
@@ -134,15 +128,11 @@ fn a_label_the_stages_do_not_select_on_still_plans_again() {
 
 #[test]
 fn an_unscheduled_or_retargeted_binding_is_planned_again() {
-    let mut d = driver();
-    let mut cache = PlanCache::new();
-    let now = warm(&mut d, &mut cache);
+    let (mut d, mut cache, now) = warmed();
     d.hub.unschedule("b3");
     assert!(!step(&mut d, &mut cache, t(now + 1)).1);
 
-    let mut d = driver();
-    let mut cache = PlanCache::new();
-    let now = warm(&mut d, &mut cache);
+    let (mut d, mut cache, now) = warmed();
     d.hub.write_binding_spec("b3", |s| s.target_cluster = "a1".into());
     assert!(!step(&mut d, &mut cache, t(now + 1)).1);
 }
@@ -157,9 +147,7 @@ fn reordered_added_or_removed_objects_are_planned_again() {
         ("a member leaves", |d| d.hub.world.member_clusters.retain(|c| c.name() != "b2")),
     ];
     for (what, edit) in edits {
-        let mut d = driver();
-        let mut cache = PlanCache::new();
-        let now = warm(&mut d, &mut cache);
+        let (mut d, mut cache, now) = warmed();
         edit(&mut d);
         assert!(!step(&mut d, &mut cache, t(now + 1)).1, "{what}");
     }
@@ -167,9 +155,7 @@ fn reordered_added_or_removed_objects_are_planned_again() {
 
 #[test]
 fn a_new_policy_snapshot_is_planned_again() {
-    let mut d = driver();
-    let mut cache = PlanCache::new();
-    let now = warm(&mut d, &mut cache);
+    let (mut d, mut cache, now) = warmed();
     d.hub.add_policy_snapshot(1);
     let (outcome, hit) = step(&mut d, &mut cache, t(now + 1));
     assert!(!hit);
@@ -178,10 +164,10 @@ fn a_new_policy_snapshot_is_planned_again() {
 
 #[test]
 fn one_cache_shared_by_two_runs_plans_each_from_scratch() {
-    let mut d = driver();
-    let mut cache = PlanCache::new();
-    let mut now = warm(&mut d, &mut cache);
-    // Another placement's run over the same clusters, through the same cache.
+    let (mut d, mut cache, mut now) = warmed();
+    // Another placement's run over the same objects: before each reconcile both runs see one hub
+    // holding both placements' bindings (the same `Arc`s, in the same order), each with its own
+    // placement — only the run's placement tells the two apart.
     let mut other = driver();
     other.hub = Hub::with_placement("", "other-crp", MEMBERS, 1);
     other.hub.world.strategy = Some(two_stages());
@@ -189,18 +175,49 @@ fn one_cache_shared_by_two_runs_plans_each_from_scratch() {
         d.hub.meta("other-run"),
         UpdateRunSpec { state: Some(State::Run), ..UpdateRunSpec::new("other-crp", Some("0"), STRATEGY) },
     );
+    other.hub.world.member_clusters = d.hub.world.member_clusters.clone();
+    let own = |h: &Hub| -> Vec<Arc<Binding>> {
+        let placement = Some(h.placement.as_str());
+        h.world.bindings.iter().filter(|b| b.metadata.label(PLACEMENT_TRACKING_LABEL) == placement).cloned().collect()
+    };
     for _ in 0..3 {
         now += 1;
+        other.hub.world.bindings = own(&d.hub).into_iter().chain(own(&other.hub)).collect();
         assert!(!step(&mut other, &mut cache, t(now)).1);
+        d.hub.world.bindings = own(&d.hub).into_iter().chain(own(&other.hub)).collect();
         assert!(!step(&mut d, &mut cache, t(now)).1);
     }
 }
 
 #[test]
+fn a_binding_moved_to_another_policy_snapshot_namespace_or_placement_is_planned_again() {
+    type Edit = fn(&mut Binding);
+    let edits: [(&str, Edit); 3] = [
+        ("policy snapshot", |b| b.spec.scheduling_policy_snapshot_name = "crp-7".into()),
+        ("namespace", |b| b.metadata.namespace = Some("elsewhere".into())),
+        ("placement label", |b| b.metadata.set_label(PLACEMENT_TRACKING_LABEL, "other-crp")),
+    ];
+    for (what, edit) in edits {
+        let (mut d, mut cache, now) = warmed();
+        edit(d.hub.binding_mut("b2"));
+        assert!(!step(&mut d, &mut cache, t(now + 1)).1, "{what}");
+    }
+}
+
+#[test]
+fn an_impossible_world_is_the_same_error_with_a_warm_cache() {
+    let (mut d, mut cache, now) = warmed();
+    d.hub.add_member("b2", &[("env", "prod")]);
+    let mut cached = d.run.clone();
+    let with = cache.reconcile_in_place(&mut cached, &d.hub.world, t(now + 1), &d.config);
+    let without = reconcile_in_place(&mut d.run.clone(), &d.hub.world, t(now + 1), &d.config);
+    assert_eq!(with, without);
+    assert!(with.is_err(), "{with:?}");
+}
+
+#[test]
 fn a_changed_strategy_snapshot_is_planned_again() {
-    let mut d = driver();
-    let mut cache = PlanCache::new();
-    let now = warm(&mut d, &mut cache);
+    let (mut d, mut cache, now) = warmed();
     let status = d.run.status.as_mut().expect("status");
     status.update_strategy_snapshot.as_mut().expect("snapshot").stages[1].sorting_label_key = Some("env".into());
     let (outcome, hit) = step(&mut d, &mut cache, t(now + 1));
@@ -211,9 +228,7 @@ fn a_changed_strategy_snapshot_is_planned_again() {
 
 #[test]
 fn clearing_forgets_the_plan() {
-    let mut d = driver();
-    let mut cache = PlanCache::new();
-    let now = warm(&mut d, &mut cache);
+    let (mut d, mut cache, now) = warmed();
     cache.clear();
     assert!(!cache.is_warm());
     assert!(!step(&mut d, &mut cache, t(now + 1)).1);

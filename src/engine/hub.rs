@@ -53,7 +53,7 @@ pub(crate) struct Hub<'w> {
 }
 
 /// A member cluster: its name, its labels and its position in `World::member_clusters`.
-pub(crate) type Member<'w> = (&'w str, &'w BTreeMap<String, String>, u32);
+pub(crate) type Member<'w> = (&'w str, &'w BTreeMap<String, String>, usize);
 
 /// Sorts by name, in one pass when already sorted (as API servers list objects); returns a
 /// duplicated name, if any.
@@ -70,7 +70,7 @@ impl<'w> Hub<'w> {
     pub(crate) fn new(world: &'w World, run: &RunRef<'w>) -> Result<Hub<'w>, EngineError> {
         check_placement(world, run)?;
         let mut members: Vec<Member<'w>> =
-            world.member_clusters.iter().zip(0..).map(|(c, i)| (c.name(), c.metadata.labels(), i)).collect();
+            world.member_clusters.iter().enumerate().map(|(i, c)| (c.name(), c.metadata.labels(), i)).collect();
         if let Some(name) = sort_unique_by_name(&mut members, |m| m.0) {
             return Err(EngineError::DuplicateObject { kind: "MemberCluster", name: name.to_owned() });
         }
@@ -102,7 +102,9 @@ impl<'w> Hub<'w> {
     pub(crate) fn remembered(world: &'w World, run: &RunRef<'w>, memo: &Memo) -> Result<Hub<'w>, EngineError> {
         check_placement(world, run)?;
         check_approvals(world)?;
-        let (member_order, binding_order) = memo.lists();
+        let Some((member_order, binding_order)) = memo.lists(world) else {
+            return Hub::new(world, run);
+        };
         let bindings = binding_order.iter().map(|&i| &*world.bindings[i as usize]).collect();
         Ok(Hub {
             world,
@@ -176,11 +178,13 @@ impl<'w> Hub<'w> {
     pub(crate) fn member_clusters(&self) -> &[Member<'w>] {
         self.members.get_or_init(|| {
             let world = self.world;
+            // Positions that fit the world (`Memo::lists`); empty after `Hub::new`, which built
+            // the list itself.
             self.member_order
                 .iter()
                 .map(|&i| {
                     let c = &world.member_clusters[i as usize];
-                    (c.name(), c.metadata.labels(), i)
+                    (c.name(), c.metadata.labels(), i as usize)
                 })
                 .collect()
         })

@@ -106,9 +106,7 @@ impl PlanCache {
         now: Time,
         config: &Config,
     ) -> Result<InPlaceOutcome, EngineError> {
-        let (metadata, spec, status) = run.parts_mut();
-        let status = status.get_or_insert_with(Default::default);
-        super::reconcile_status(metadata, spec, R::SCOPE, R::KIND, status, world, now, config, Some(self))
+        super::reconcile_run(run, world, now, config, Some(self))
     }
 
     /// Forgets what was remembered.
@@ -146,17 +144,22 @@ impl PlanCache {
     pub(crate) fn remember_lists(&mut self, hub: &Hub<'_>, run: &RunRef<'_>) {
         let world = hub.world;
         let positions = binding_positions(world);
-        let binding_order: Option<Vec<u32>> =
-            hub.bindings().iter().map(|&b| positions.get(&std::ptr::from_ref(b)).copied()).collect();
-        self.memo = binding_order.map(|binding_order| Memo {
-            namespace: run.namespace.to_owned(),
-            placement: run.placement_name.to_owned(),
-            members: world.member_clusters.clone(),
-            bindings: world.bindings.clone(),
-            member_order: hub.member_clusters().iter().map(|m| m.2).collect(),
-            binding_order,
-            plan: None,
-        });
+        let binding_order: Option<Vec<u32>> = hub.bindings().iter().map(|&b| position(&positions, b)).collect();
+        let member_order: Option<Vec<u32>> = hub.member_clusters().iter().map(|m| u32::try_from(m.2).ok()).collect();
+        // Every listed object is one of the world's, at a position that fits in a `u32`; were
+        // one not, remembering nothing is always correct.
+        self.memo = match (member_order, binding_order) {
+            (Some(member_order), Some(binding_order)) => Some(Memo {
+                namespace: run.namespace.to_owned(),
+                placement: run.placement_name.to_owned(),
+                members: world.member_clusters.clone(),
+                bindings: world.bindings.clone(),
+                member_order,
+                binding_order,
+                plan: None,
+            }),
+            _ => None,
+        };
     }
 
     /// The remembered plan, if it was made with these snapshots (and, as [`PlanCache::refresh`]
@@ -167,8 +170,14 @@ impl PlanCache {
         policy_snapshot: &PolicySnapshot,
         strategy: &UpdateStrategySpec,
     ) -> Option<Plan<'w>> {
-        let memo = self.memo.as_ref()?.plan.as_ref()?;
-        if memo.policy_snapshot != *policy_snapshot || memo.strategy != *strategy {
+        let remembered = self.memo.as_ref()?;
+        let memo = remembered.plan.as_ref()?;
+        // Every position was taken in a list of the remembered length, so in a world of that
+        // length (as `PlanCache::refresh` found it) every index below holds.
+        if remembered.bindings.len() != world.bindings.len()
+            || memo.policy_snapshot != *policy_snapshot
+            || memo.strategy != *strategy
+        {
             return None;
         }
         let binding = |&b: &u32| &*world.bindings[b as usize];
@@ -194,11 +203,11 @@ impl PlanCache {
     ) {
         let Some(memo) = self.memo.as_mut() else { return };
         let positions = binding_positions(world);
-        let at = |b: &Binding| positions.get(&std::ptr::from_ref(b)).copied();
+        let at = |b: &Binding| position(&positions, b);
         let stages = plan.stages.iter().map(|s| s.clusters.iter().map(|&(_, b)| at(b)).collect()).collect();
         let to_delete = plan.to_delete.iter().map(|&b| at(b)).collect();
-        // Every planned binding is one of the world's; were one not, remembering no plan is
-        // always correct.
+        // Every planned binding is one of the world's, at a position that fits in a `u32`; were
+        // one not, remembering no plan is always correct.
         memo.plan = match (stages, to_delete) {
             (Some(stages), Some(to_delete)) => Some(PlanMemo {
                 policy_snapshot: policy_snapshot.clone(),
@@ -212,15 +221,22 @@ impl PlanCache {
 }
 
 impl Memo {
-    /// The positions of the member clusters and of the placement's bindings, in name order.
-    pub(crate) fn lists(&self) -> (&[u32], &[u32]) {
-        (&self.member_order, &self.binding_order)
+    /// The positions of the member clusters and of the placement's bindings, in name order —
+    /// `None` unless `world`'s lists have the remembered lengths, which every position fits.
+    pub(crate) fn lists(&self, world: &World) -> Option<(&[u32], &[u32])> {
+        let fits = self.members.len() == world.member_clusters.len() && self.bindings.len() == world.bindings.len();
+        fits.then_some((&self.member_order, &self.binding_order))
     }
 }
 
 /// Each binding's position in `world.bindings`, by address (only looked up, never iterated).
-fn binding_positions(world: &World) -> HashMap<*const Binding, u32> {
-    world.bindings.iter().zip(0..).map(|(b, i)| (Arc::as_ptr(b), i)).collect()
+fn binding_positions(world: &World) -> HashMap<*const Binding, usize> {
+    world.bindings.iter().enumerate().map(|(i, b)| (Arc::as_ptr(b), i)).collect()
+}
+
+/// `binding`'s position in `positions`, if it has one that fits in a `u32`.
+fn position(positions: &HashMap<*const Binding, usize>, binding: &Binding) -> Option<u32> {
+    positions.get(&std::ptr::from_ref(binding)).and_then(|&i| u32::try_from(i).ok())
 }
 
 /// Whether `now` holds the remembered objects, in order, up to what `same` compares; replaces

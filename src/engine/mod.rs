@@ -123,9 +123,20 @@ pub fn reconcile_in_place<R: UpdateRunObject + ?Sized>(
     now: Time,
     config: &Config,
 ) -> Result<InPlaceOutcome, EngineError> {
+    reconcile_run(run, world, now, config, None)
+}
+
+/// [`reconcile_in_place`], through `cache` when there is one.
+fn reconcile_run<R: UpdateRunObject + ?Sized>(
+    run: &mut R,
+    world: &World,
+    now: Time,
+    config: &Config,
+    cache: Option<&mut PlanCache>,
+) -> Result<InPlaceOutcome, EngineError> {
     let (metadata, spec, status) = run.parts_mut();
     let status = status.get_or_insert_with(UpdateRunStatus::default);
-    reconcile_status(metadata, spec, R::SCOPE, R::KIND, status, world, now, config, None)
+    reconcile_status(metadata, spec, R::SCOPE, R::KIND, status, world, now, config, cache)
 }
 
 /// The engine proper: KubeFleet's `Reconcile` on a borrowed status. With a cache, the member

@@ -49,8 +49,8 @@ use std::collections::BTreeMap;
 use crate::action::ObjectRef;
 use crate::api::{Duration, Time};
 use crate::config::Config;
-use crate::driver::{Driver, DriverError, Observation, UpdateRun, block_on_ready};
-use crate::engine::{EngineError, InPlaceOutcome};
+use crate::driver::{Driver, DriverError, Observation, Step, UpdateRun, block_on_ready};
+use crate::engine::EngineError;
 
 pub use faults::{Fault, FaultPlan, FaultWhen, RandomFaults};
 pub use hub::{Hub, SnapshotMode};
@@ -546,7 +546,7 @@ impl Simulation {
             if restart {
                 faults.push(Fault::Restart);
             }
-            let driven = result.as_ref().ok().map(|step| &step.outcome);
+            let driven = result.as_ref().ok();
             self.record_reconcile(observed, now, driven, applied, persisted, &faults, stale_note)?;
         }
         let track = self.runs.entry(key.clone()).or_default();
@@ -585,10 +585,11 @@ impl Simulation {
         Ok(())
     }
 
-    /// A restarted controller has no timers and missed the watch events of its downtime: at `at`
-    /// it lists every run and reconciles it.
+    /// A restarted controller has no timers, no plan caches and missed the watch events of its
+    /// downtime: at `at` it lists every run and reconciles it.
     fn restart_controller(&mut self, at: Time) {
         self.down_until = Some(at);
+        self.driver.forget_all();
         self.queue.retain(|d| !matches!(d, Due::Reconcile { .. }));
         for (run, track) in &mut self.runs {
             track.timer = None;
@@ -601,13 +602,13 @@ impl Simulation {
 
     /// Records what the engine made of `observed` at `now` (it is pure, so reconciling the same
     /// observation again gives exactly what the driver got — `driven`, when its step completed,
-    /// through its plan cache: debug builds check that they agree).
+    /// through its plan cache: debug builds check that they agree, status included).
     #[allow(clippy::too_many_arguments)]
     fn record_reconcile(
         &mut self,
         observed: &Observation,
         now: Time,
-        driven: Option<&InPlaceOutcome>,
+        driven: Option<&Step>,
         applied: usize,
         persisted: bool,
         fired: &[Fault],
@@ -617,11 +618,15 @@ impl Simulation {
         let outcome = run
             .reconcile(&observed.world, now, &self.driver.config)
             .map_err(|source| SimError::Engine { run: run.object_ref(), source })?;
-        if let Some(driven) = driven {
+        if let Some(Step { run: driven_run, outcome: driven, .. }) = driven {
             debug_assert_eq!(
                 (&driven.actions, &driven.wake, driven.status_changed),
                 (&outcome.actions, &outcome.wake, outcome.status_changed),
                 "the driver's reconcile (with its plan cache) and the engine's disagree"
+            );
+            debug_assert!(
+                !outcome.status_changed || driven_run.status() == Some(&outcome.status),
+                "the driver's status (with its plan cache) and the engine's disagree"
             );
         }
         let mut faults = fired.to_vec();
