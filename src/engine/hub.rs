@@ -122,7 +122,14 @@ impl<'w> Hub<'w> {
 
     /// Policy snapshots labelled latest for the placement.
     pub(crate) fn latest_policy_snapshots(&self) -> Vec<&'w PolicySnapshot> {
-        latest_policy_snapshots(self.world, self.namespace, self.placement_name).collect()
+        self.world
+            .policy_snapshots
+            .iter()
+            .filter(|s| {
+                s.metadata.belongs_to_placement(self.namespace, self.placement_name)
+                    && s.metadata.label(IS_LATEST_SNAPSHOT_LABEL) == Some("true")
+            })
+            .collect()
     }
 
     /// The placement's bindings, sorted by name as `ListBindingsFromKey` sorts them.
@@ -208,16 +215,4 @@ fn check_approvals(world: &World) -> Result<(), EngineError> {
         Some(a) => Err(EngineError::DuplicateObject { kind: "approval request", name: a.metadata.namespaced_name() }),
         None => Ok(()),
     }
-}
-
-/// Policy snapshots labelled latest for `placement` in `namespace`.
-pub(crate) fn latest_policy_snapshots<'w>(
-    world: &'w World,
-    namespace: &str,
-    placement: &str,
-) -> impl Iterator<Item = &'w PolicySnapshot> {
-    world.policy_snapshots.iter().filter(move |s| {
-        s.metadata.belongs_to_placement(namespace, placement)
-            && s.metadata.label(IS_LATEST_SNAPSHOT_LABEL) == Some("true")
-    })
 }
