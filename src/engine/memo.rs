@@ -48,6 +48,24 @@ use super::plan::{Plan, PlannedStage};
 ///
 /// The cache keeps the member clusters and bindings it last saw alive (one reference each) until
 /// the next reconcile replaces them; drop it when the run is finished or deleted.
+///
+/// ```no_run
+/// # use staged_rollout::api::{ClusterStagedUpdateRun, Time};
+/// # use staged_rollout::{Config, EngineError, PlanCache, World};
+/// # fn observe() -> (ClusterStagedUpdateRun, World, Time) { unimplemented!() }
+/// let config = Config::default();
+/// let mut cache = PlanCache::new(); // one per run, kept between its reconciles
+/// loop {
+///     let (mut run, world, now) = observe(); // the run as stored, the hub around it
+///     let outcome = cache.reconcile_in_place(&mut run, &world, now, &config)?;
+///     // Apply `outcome.actions`, write `run.status` when `outcome.status_changed`, wait for
+///     // `outcome.wake` — exactly as with `reconcile_in_place`.
+///     if outcome.wake.is_idle() {
+///         break; // and drop the cache
+///     }
+/// }
+/// # Ok::<(), EngineError>(())
+/// ```
 #[derive(Clone, Default)]
 pub struct PlanCache {
     memo: Option<Memo>,
