@@ -2,13 +2,14 @@
 
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use crate::api::well_known::{IS_LATEST_SNAPSHOT_LABEL, RESOURCE_INDEX_LABEL};
 use crate::api::{Binding, Placement, PolicySnapshot, ResourceSnapshot, Scope};
 use crate::world::{ObservedApproval, World};
 
 use super::EngineError;
-use super::memo::Memo;
+use super::memo::{Memo, Orders};
 
 /// The run being reconciled.
 pub(crate) struct RunRef<'a> {
@@ -45,11 +46,11 @@ pub(crate) struct Hub<'w> {
     pub(crate) world: &'w World,
     namespace: &'w str,
     placement_name: &'w str,
-    /// Built by [`Hub::new`]; from the remembered order when first asked for, after
-    /// [`Hub::remembered`] (a reused plan never asks).
+    /// The two lists planning reads: built by [`Hub::new`]; after [`Hub::remembered`], built
+    /// from `orders` when first asked for (a reused plan never asks).
     members: OnceCell<Vec<Member<'w>>>,
-    member_order: Vec<u32>,
-    bindings: Vec<&'w Binding>,
+    bindings: OnceCell<Vec<&'w Binding>>,
+    orders: Option<Arc<Orders>>,
 }
 
 /// A member cluster: its name, its labels and its position in `World::member_clusters`.
@@ -91,28 +92,27 @@ impl<'w> Hub<'w> {
             namespace: run.namespace,
             placement_name: run.placement_name,
             members: OnceCell::from(members),
-            member_order: Vec::new(),
-            bindings,
+            bindings: OnceCell::from(bindings),
+            orders: None,
         })
     }
 
     /// [`Hub::new`] for a world that a [`PlanCache`](super::PlanCache) found equal, on everything
     /// this reads, to one that passed [`Hub::new`]: the lists come in the remembered order
-    /// without being sorted or checked again.
+    /// without being sorted or checked again, and only if planning asks for them.
     pub(crate) fn remembered(world: &'w World, run: &RunRef<'w>, memo: &Memo) -> Result<Hub<'w>, EngineError> {
         check_placement(world, run)?;
         check_approvals(world)?;
-        let Some((member_order, binding_order)) = memo.lists(world) else {
+        let Some(orders) = memo.orders(world) else {
             return Hub::new(world, run);
         };
-        let bindings = binding_order.iter().map(|&i| &*world.bindings[i as usize]).collect();
         Ok(Hub {
             world,
             namespace: run.namespace,
             placement_name: run.placement_name,
             members: OnceCell::new(),
-            member_order: member_order.to_vec(),
-            bindings,
+            bindings: OnceCell::new(),
+            orders: Some(orders),
         })
     }
 
@@ -134,7 +134,11 @@ impl<'w> Hub<'w> {
 
     /// The placement's bindings, sorted by name as `ListBindingsFromKey` sorts them.
     pub(crate) fn bindings(&self) -> &[&'w Binding] {
-        &self.bindings
+        self.bindings.get_or_init(|| {
+            // Positions that fit the world (`Memo::orders`).
+            let order = self.orders.as_ref().map_or(&[][..], |o| &o.bindings);
+            order.iter().map(|&i| &*self.world.bindings[i as usize]).collect()
+        })
     }
 
     /// Resource snapshots whose index label is exactly `index`.
@@ -184,13 +188,12 @@ impl<'w> Hub<'w> {
     /// Member clusters and their labels, in name order.
     pub(crate) fn member_clusters(&self) -> &[Member<'w>] {
         self.members.get_or_init(|| {
-            let world = self.world;
-            // Positions that fit the world (`Memo::lists`); empty after `Hub::new`, which built
-            // the list itself.
-            self.member_order
+            // Positions that fit the world (`Memo::orders`).
+            let order = self.orders.as_ref().map_or(&[][..], |o| &o.members);
+            order
                 .iter()
                 .map(|&i| {
-                    let c = &world.member_clusters[i as usize];
+                    let c = &self.world.member_clusters[i as usize];
                     (c.name(), c.metadata.labels(), i as usize)
                 })
                 .collect()

@@ -80,11 +80,16 @@ pub(crate) struct Memo {
     placement: String,
     members: Vec<Arc<MemberCluster>>,
     bindings: Vec<Arc<Binding>>,
-    /// Positions of the member clusters in name order.
-    member_order: Vec<u32>,
-    /// Positions of the placement's bindings in name order.
-    binding_order: Vec<u32>,
+    /// The lists' name orders, shared with each reconcile's `Hub` (no copy per reconcile).
+    orders: Arc<Orders>,
     plan: Option<PlanMemo>,
+}
+
+/// The positions, in the world's lists, of the member clusters and of the placement's bindings
+/// in name order.
+pub(crate) struct Orders {
+    pub(crate) members: Vec<u32>,
+    pub(crate) bindings: Vec<u32>,
 }
 
 /// A plan and the snapshots it was made with.
@@ -162,18 +167,17 @@ impl PlanCache {
     pub(crate) fn remember_lists(&mut self, hub: &Hub<'_>, run: &RunRef<'_>) {
         let world = hub.world;
         let positions = binding_positions(world);
-        let binding_order: Option<Vec<u32>> = hub.bindings().iter().map(|&b| position(&positions, b)).collect();
-        let member_order: Option<Vec<u32>> = hub.member_clusters().iter().map(|m| u32::try_from(m.2).ok()).collect();
+        let bindings: Option<Vec<u32>> = hub.bindings().iter().map(|&b| position(&positions, b)).collect();
+        let members: Option<Vec<u32>> = hub.member_clusters().iter().map(|m| u32::try_from(m.2).ok()).collect();
         // Every listed object is one of the world's, at a position that fits in a `u32`; were
         // one not, remembering nothing is always correct.
-        self.memo = match (member_order, binding_order) {
-            (Some(member_order), Some(binding_order)) => Some(Memo {
+        self.memo = match (members, bindings) {
+            (Some(members), Some(bindings)) => Some(Memo {
                 namespace: run.namespace.to_owned(),
                 placement: run.placement_name.to_owned(),
                 members: world.member_clusters.clone(),
                 bindings: world.bindings.clone(),
-                member_order,
-                binding_order,
+                orders: Arc::new(Orders { members, bindings }),
                 plan: None,
             }),
             _ => None,
@@ -239,11 +243,11 @@ impl PlanCache {
 }
 
 impl Memo {
-    /// The positions of the member clusters and of the placement's bindings, in name order —
-    /// `None` unless `world`'s lists have the remembered lengths, which every position fits.
-    pub(crate) fn lists(&self, world: &World) -> Option<(&[u32], &[u32])> {
+    /// The lists' name orders — `None` unless `world`'s lists have the remembered lengths,
+    /// which every position fits.
+    pub(crate) fn orders(&self, world: &World) -> Option<Arc<Orders>> {
         let fits = self.members.len() == world.member_clusters.len() && self.bindings.len() == world.bindings.len();
-        fits.then_some((&self.member_order, &self.binding_order))
+        fits.then(|| Arc::clone(&self.orders))
     }
 }
 
