@@ -287,8 +287,9 @@ impl Hub {
         self.record(event);
     }
 
-    pub(crate) fn touch_placement(&mut self, namespace: &str, name: &str) {
-        self.touched.placements.insert((namespace.to_owned(), name.to_owned()));
+    /// Something of `placement`'s changed: its runs are woken (as their watches would be).
+    pub(crate) fn touch_placement(&mut self, placement: Key) {
+        self.touched.placements.insert(placement);
     }
 
     /// The placement an object belongs to by its namespace and `parent-CRP` label (an empty
@@ -302,18 +303,12 @@ impl Hub {
         meta.label(well_known::PLACEMENT_TRACKING_LABEL).map(|p| (meta.namespace().to_owned(), p.to_owned()))
     }
 
-    pub(crate) fn touch_placement_of(&mut self, meta: &ObjectMeta) {
-        if let Some(p) = Self::tracked_placement(meta) {
-            self.touched.placements.insert(p);
-        }
-    }
-
     /// A binding was created, changed or deleted: the member agents look at it again, and the
     /// runs of its placement (from [`Hub::tracked_placement`]) are woken.
     pub(crate) fn binding_written(&mut self, key: &Key, placement: Option<Key>) {
         self.binding_writes.record(key);
         if let Some(p) = placement {
-            self.touched.placements.insert(p);
+            self.touch_placement(p);
         }
     }
 
@@ -403,7 +398,7 @@ impl Hub {
         self.resource_snapshots.insert(key, snapshot);
         let event = Event::new(self.now, EventKind::SnapshotCreated).namespace(&placement.0).snapshot(&name);
         self.record_for_actor(event.detail(summary));
-        self.touched.placements.insert(placement.clone());
+        self.touch_placement(placement.clone());
         Ok(name)
     }
 

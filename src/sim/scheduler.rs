@@ -256,7 +256,7 @@ fn ensure_policy_snapshot(hub: &mut Hub, placement: &Placement) -> String {
     hub.policy_snapshots.insert((ns.clone(), snapshot_name.clone()), snapshot);
     let event = Event::new(hub.now, EventKind::PolicySnapshotCreated).namespace(&ns).detail(&snapshot_name);
     hub.record(event);
-    hub.touch_placement(&ns, &name);
+    hub.touch_placement((ns, name));
     snapshot_name
 }
 
@@ -281,8 +281,9 @@ fn set_scheduled(hub: &mut Hub, snapshot: &Key, scheduled: bool) {
     let conditions = &mut s.status.get_or_insert_with(Default::default).conditions;
     if set_condition(conditions, Condition::new(ct::SCHEDULED, status, generation, reason, message), now) {
         s.metadata.resource_version = Some(rv);
-        let meta = s.metadata.clone();
-        hub.touch_placement_of(&meta);
+        if let Some(placement) = Hub::tracked_placement(&s.metadata) {
+            hub.touch_placement(placement);
+        }
     }
 }
 
