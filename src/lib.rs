@@ -234,8 +234,8 @@
 //! reconcile reuses it when the world's member clusters and bindings are the same `Arc`s, or
 //! copies that differ only in what planning does not read. The outcome is the same with or
 //! without the cache, byte for byte; at 10,000 clusters in 31 stages a step goes from ~15 % of
-//! the instructions of merely parsing the run's status JSON to ~2 % (from about as long as the
-//! parse to about an eighth of it; `benches/README.md`). [`Driver`] keeps one per run by itself;
+//! the instructions of merely parsing the run's status JSON to ~2 % (in time, from about as
+//! long as the parse to a sixth to a quarter of it; `benches/README.md`). [`Driver`] keeps one per run by itself;
 //! callers of the engine use [`PlanCache::reconcile_in_place`].
 //!
 //! # Simulating a rollout: [`sim`]

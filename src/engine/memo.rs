@@ -35,8 +35,8 @@ use super::plan::{Plan, PlannedStage};
 /// Use one cache per run, for as long as a controller reconciles it, and call
 /// [`PlanCache::reconcile_in_place`] instead of [`reconcile_in_place`](crate::reconcile_in_place).
 /// The outcome is the same, byte for byte, with a cold cache, a warm one, or none; only the
-/// cost differs: mid-rollout at 10,000 clusters in 31 stages, a warm step runs 1.4 M
-/// instructions where a cold one runs 8.9 M (the crate's `benches/README.md`).
+/// cost differs: mid-rollout at 10,000 clusters in 31 stages, a warm step runs 1.1–1.3 M
+/// instructions where a cold one runs 8.7–8.9 M (the crate's `benches/README.md`).
 ///
 /// A warm cache is reused when the world's member clusters and bindings are the same objects
 /// in the same order (the same `Arc`s: build each [`World`] from your informers' `Arc`s, as it
