@@ -156,13 +156,16 @@ pub struct Observation {
     pub world: World,
 }
 
-/// What a [`Fleet`] reports after carrying out an action.
+/// What a [`Fleet`] reports after carrying out an action or writing a status.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Applied {
-    /// The new `resourceVersion` of the object written, when the fleet knows it. The driver needs
-    /// it after [`Action::AddFinalizer`] / [`Action::RemoveFinalizer`]: those write the run
-    /// itself, and the status write that follows must carry the run's new version.
+    /// The new `resourceVersion` of the object written, when the fleet knows it (an API server
+    /// answers every write with it). The driver needs it after [`Action::AddFinalizer`] /
+    /// [`Action::RemoveFinalizer`]: those write the run itself, and the status write that
+    /// follows must carry the run's new version. After [`Fleet::write_status`] it tells the
+    /// run's [`PlanCache`] which version holds the status it produced
+    /// ([`PlanCache::persisted`]), so the next reconcile need not re-check it cluster by cluster.
     pub resource_version: Option<String>,
 }
 
@@ -212,7 +215,10 @@ pub enum FleetError {
 ///   [`Action::CreateApprovalRequest`] for an existing name, with [`FleetError::Conflict`].
 /// * [`write_status`](Fleet::write_status): replace the run's status (the status subresource)
 ///   if and only if the stored `resourceVersion` equals the one in `run.metadata`, else
-///   [`FleetError::Conflict`].
+///   [`FleetError::Conflict`]; answer with the run's new `resourceVersion`
+///   ([`Applied::with_resource_version`]) when you know it, [`Applied::done`] otherwise. A
+///   version must change with every write of the run (Kubernetes guarantees it): the driver
+///   takes a run read at the version it wrote for the status it wrote.
 pub trait Fleet {
     /// Reads the run named by `run` and the world around it.
     fn observe(&mut self, run: &ObjectRef) -> impl Future<Output = Result<Observation, FleetError>> + Send;
@@ -220,8 +226,9 @@ pub trait Fleet {
     /// Carries out one action.
     fn apply(&mut self, action: &Action) -> impl Future<Output = Result<Applied, FleetError>> + Send;
 
-    /// Persists `run.status()`, guarded by `run.metadata().resource_version`.
-    fn write_status(&mut self, run: &UpdateRun) -> impl Future<Output = Result<(), FleetError>> + Send;
+    /// Persists `run.status()`, guarded by `run.metadata().resource_version`; answers with the
+    /// run's new `resourceVersion` when it knows it.
+    fn write_status(&mut self, run: &UpdateRun) -> impl Future<Output = Result<Applied, FleetError>> + Send;
 }
 
 /// Why a [`Driver::step`] did not complete. The run is left recoverable in every case: call
@@ -403,27 +410,19 @@ impl Driver {
         let outcome = object
             .reconcile_cached(&mut plan, &world, now, &self.config)
             .map_err(|source| DriverError::Engine { run: run.clone(), source })?;
-        if outcome.wake.is_idle() {
-            drop(plan);
-        } else {
-            self.plans().insert(run.clone(), plan);
-        }
         // Released before the actions: a fleet that shares its objects with the observation
         // (`Arc`s) and writes them in place then copies only those the run's plan cache holds.
         drop(world);
-        for (index, action) in outcome.actions.iter().enumerate() {
-            let applied = fleet.apply(action).await.map_err(|source| DriverError::Action {
-                run: run.clone(),
-                index,
-                action: Box::new(action.clone()),
-                source,
-            })?;
-            note_run_write(&mut object, run, action, applied);
+        let carried = carry_out(fleet, run, &mut object, &outcome).await;
+        if let Ok(Some(version)) = &carried {
+            plan.persisted(version);
         }
+        // Kept whether or not the actions and the write went through: the plan still holds.
+        if !outcome.wake.is_idle() {
+            self.plans().insert(run.clone(), plan);
+        }
+        carried?;
         let status_written = outcome.status_changed;
-        if status_written {
-            fleet.write_status(&object).await.map_err(|source| DriverError::Status { run: run.clone(), source })?;
-        }
         Ok(Step { run: object, outcome, status_written })
     }
 
@@ -468,6 +467,36 @@ impl Driver {
         }
         Err(DriverError::StepLimit { run: run.clone(), steps: max_steps })
     }
+}
+
+/// Applies `outcome`'s actions in order and writes the status when it changed, keeping `object`
+/// (the driver's copy of the run) in step; returns the run's new `resourceVersion` when the
+/// status was written and the fleet told it.
+async fn carry_out<F: Fleet>(
+    fleet: &mut F,
+    run: &ObjectRef,
+    object: &mut UpdateRun,
+    outcome: &InPlaceOutcome,
+) -> Result<Option<String>, DriverError> {
+    for (index, action) in outcome.actions.iter().enumerate() {
+        let applied = fleet.apply(action).await.map_err(|source| DriverError::Action {
+            run: run.clone(),
+            index,
+            action: Box::new(action.clone()),
+            source,
+        })?;
+        note_run_write(object, run, action, applied);
+    }
+    if !outcome.status_changed {
+        return Ok(None);
+    }
+    let written =
+        fleet.write_status(object).await.map_err(|source| DriverError::Status { run: run.clone(), source })?;
+    let version = written.resource_version;
+    if let Some(version) = &version {
+        object.metadata_mut().resource_version = Some(version.clone());
+    }
+    Ok(version)
 }
 
 /// Keeps the driver's copy of the run in step with an action that wrote the run itself, so the
@@ -541,13 +570,13 @@ mod tests {
             std::future::ready(result)
         }
 
-        fn write_status(&mut self, run: &UpdateRun) -> impl Future<Output = Result<(), FleetError>> + Send {
+        fn write_status(&mut self, run: &UpdateRun) -> impl Future<Output = Result<Applied, FleetError>> + Send {
             let result = if run.metadata().resource_version == self.run.metadata().resource_version {
                 self.writes += 1;
                 self.version += 1;
                 self.run.set_status(run.status().cloned().unwrap_or_default());
                 self.run.metadata_mut().resource_version = Some(self.version.to_string());
-                Ok(())
+                Ok(Applied::with_resource_version(self.version.to_string()))
             } else {
                 Err(FleetError::Conflict("stale".into()))
             };
@@ -593,7 +622,7 @@ mod tests {
             fn apply(&mut self, action: &Action) -> impl Future<Output = Result<Applied, FleetError>> + Send {
                 self.0.apply(action)
             }
-            fn write_status(&mut self, run: &UpdateRun) -> impl Future<Output = Result<(), FleetError>> + Send {
+            fn write_status(&mut self, run: &UpdateRun) -> impl Future<Output = Result<Applied, FleetError>> + Send {
                 self.0.write_status(run)
             }
         }

@@ -182,7 +182,7 @@ impl<F: Fleet + Send> Fleet for Flaky<'_, F> {
         async move { if fail { Err(FleetError::Other("network".into())) } else { inner.apply(action).await } }
     }
 
-    fn write_status(&mut self, run: &UpdateRun) -> impl Future<Output = Result<(), FleetError>> + Send {
+    fn write_status(&mut self, run: &UpdateRun) -> impl Future<Output = Result<Applied, FleetError>> + Send {
         self.written += 1;
         let fail = self.fail_write;
         let inner = &mut *self.inner;

@@ -1,5 +1,6 @@
-//! `PlanCache`: a reconcile through the cache gives exactly what a reconcile without it gives,
-//! and the remembered plan is reused only while the world still gives it.
+//! `PlanCache`: a reconcile through the cache gives exactly what a reconcile without it gives;
+//! the remembered plan is reused only while the world still gives it, and the status is checked
+//! stage by stage only while it is read at the version the cache knows was checked.
 
 mod common;
 
@@ -8,10 +9,10 @@ use std::sync::Arc;
 use common::*;
 use staged_rollout::api::well_known::PLACEMENT_TRACKING_LABEL;
 use staged_rollout::api::{
-    Binding, ClusterStagedUpdateRun, StageConfig, State, Time, UpdateRunObject, UpdateRunSpec, UpdateStrategySpec,
-    is_condition_true,
+    Binding, ClusterStagedUpdateRun, Condition, ConditionStatus, StageConfig, State, Time, UpdateRunObject,
+    UpdateRunSpec, UpdateRunStatus, UpdateStrategySpec, is_condition_true,
 };
-use staged_rollout::{InPlaceOutcome, PlanCache, WakeReason, reconcile_in_place};
+use staged_rollout::{Action, InPlaceOutcome, PlanCache, WakeReason, reconcile_in_place};
 
 const MEMBERS: Members<'static> = &[
     ("a1", &[("env", "canary")]),
@@ -33,10 +34,12 @@ fn driver() -> Driver<ClusterStagedUpdateRun> {
 }
 
 /// One reconcile at `now` through `cache` and one without it, on copies of the run: both must
-/// give the same outcome and the same status. The outcome is then carried out. Returns it and
-/// whether the cache reused its plan.
-fn step(d: &mut Driver<ClusterStagedUpdateRun>, cache: &mut PlanCache, now: Time) -> (InPlaceOutcome, bool) {
-    let reused_before = cache.reused();
+/// give the same outcome and the same status. The outcome is then carried out as a controller
+/// does, the status written at a new `resourceVersion` that the cache is told. Returns the
+/// outcome, whether the cache reused its plan, and whether it checked the status stage by stage
+/// only.
+fn step(d: &mut Driver<ClusterStagedUpdateRun>, cache: &mut PlanCache, now: Time) -> (InPlaceOutcome, bool, bool) {
+    let (reused_before, skipped_before) = (cache.reused(), cache.checks_skipped());
     let mut cached = d.run.clone();
     let with = cache.reconcile_in_place(&mut cached, &d.hub.world, now, &d.config).expect("consistent");
     let mut plain = d.run.clone();
@@ -44,10 +47,21 @@ fn step(d: &mut Driver<ClusterStagedUpdateRun>, cache: &mut PlanCache, now: Time
     assert_eq!(with, without, "the outcome with the cache differs");
     assert_eq!(cached.status, plain.status, "the status with the cache differs");
     d.hub.apply(&with.actions, d.run.metadata_mut());
+    if with.actions.iter().any(|a| matches!(a, Action::AddFinalizer { .. } | Action::RemoveFinalizer { .. })) {
+        write(&mut d.run);
+    }
     if with.status_changed {
         d.run.status = cached.status;
+        cache.persisted(&write(&mut d.run));
     }
-    (with, cache.reused() > reused_before)
+    (with, cache.reused() > reused_before, cache.checks_skipped() > skipped_before)
+}
+
+/// A write of the run, as an API server answers it: a new `resourceVersion`, returned.
+fn write(run: &mut ClusterStagedUpdateRun) -> String {
+    let version = run.metadata.resource_version.as_deref().map_or(0, |v| v.parse::<u64>().expect("a number")) + 1;
+    run.metadata.resource_version = Some(version.to_string());
+    version.to_string()
 }
 
 /// A run over [`MEMBERS`] reconciled until it is validated and planned once through its cache;
@@ -65,29 +79,37 @@ fn warmed() -> (Driver<ClusterStagedUpdateRun>, PlanCache, i64) {
 #[test]
 fn a_rollout_reuses_its_plan_while_only_bindings_progress() {
     let (mut d, mut cache, mut now) = warmed();
-    let (mut reconciles, mut reused) = (0, 0);
+    let (mut reconciles, mut reused, mut skipped) = (0, 0, 0);
     loop {
         now += 1;
-        let (outcome, hit) = step(&mut d, &mut cache, t(now));
+        let (outcome, hit, stage_level) = step(&mut d, &mut cache, t(now));
         reconciles += 1;
         reused += usize::from(hit);
+        skipped += usize::from(stage_level);
         if outcome.wake.is_idle() {
             break;
         }
         // Every started cluster reports available: spec, state and conditions of its binding
         // change, none of what the plan reads.
-        for cluster in ["a1", "a2", "b1", "b2", "b3"] {
-            if d.hub.binding_condition(cluster, "RolloutStarted").is_some() {
-                d.hub.available(cluster);
-            }
-        }
+        report_started(&mut d);
         assert!(reconciles < 50, "the rollout does not end");
     }
     assert_eq!(d.run.status.as_ref().map(|s| s.stages_status.len()), Some(2));
     assert!(is_succeeded(&d.run), "{:#?}", d.run.status);
-    // Every reconcile after the warm-up reused the plan, the one that finished the run too.
+    // Every reconcile after the warm-up reused the plan, the one that finished the run too, and
+    // read the status at the version written last, so checked it stage by stage only.
     assert_eq!(reused, reconciles);
+    assert_eq!(skipped, reconciles);
     assert!(reconciles >= 5, "{reconciles}");
+}
+
+/// Every cluster whose rollout started reports its binding available.
+fn report_started(d: &mut Driver<ClusterStagedUpdateRun>) {
+    for cluster in ["a1", "a2", "b1", "b2", "b3"] {
+        if d.hub.binding_condition(cluster, "RolloutStarted").is_some() {
+            d.hub.available(cluster);
+        }
+    }
 }
 
 fn is_succeeded(run: &ClusterStagedUpdateRun) -> bool {
@@ -112,7 +134,7 @@ fn objects_fetched_again_unchanged_reuse_the_plan() {
 fn a_relabelled_cluster_is_planned_again_and_fails_the_run_as_without_the_cache() {
     let (mut d, mut cache, now) = warmed();
     d.hub.relabel("b1", &[("env", "canary")]);
-    let (outcome, hit) = step(&mut d, &mut cache, t(now + 1));
+    let (outcome, hit, _) = step(&mut d, &mut cache, t(now + 1));
     assert!(!hit);
     assert_eq!(outcome.wake.reason, WakeReason::Failed);
 }
@@ -157,7 +179,7 @@ fn reordered_added_or_removed_objects_are_planned_again() {
 fn a_new_policy_snapshot_is_planned_again() {
     let (mut d, mut cache, now) = warmed();
     d.hub.add_policy_snapshot(1);
-    let (outcome, hit) = step(&mut d, &mut cache, t(now + 1));
+    let (outcome, hit, _) = step(&mut d, &mut cache, t(now + 1));
     assert!(!hit);
     assert_eq!(outcome.wake.reason, WakeReason::Failed);
 }
@@ -220,7 +242,8 @@ fn a_changed_strategy_snapshot_is_planned_again() {
     let (mut d, mut cache, now) = warmed();
     let status = d.run.status.as_mut().expect("status");
     status.update_strategy_snapshot.as_mut().expect("snapshot").stages[1].sorting_label_key = Some("env".into());
-    let (outcome, hit) = step(&mut d, &mut cache, t(now + 1));
+    write(&mut d.run);
+    let (outcome, hit, _) = step(&mut d, &mut cache, t(now + 1));
     assert!(!hit);
     // The label is not an integer: planning fails exactly as without the cache.
     assert_eq!(outcome.wake.reason, WakeReason::Failed);
@@ -233,4 +256,92 @@ fn clearing_forgets_the_plan() {
     assert!(!cache.is_warm());
     assert!(!step(&mut d, &mut cache, t(now + 1)).1);
     assert!(cache.is_warm());
+}
+
+/// The warmed run one reconcile on: its status written, the cache told the version.
+fn written() -> (Driver<ClusterStagedUpdateRun>, PlanCache, i64) {
+    let (mut d, mut cache, now) = warmed();
+    report_started(&mut d);
+    let (outcome, _, _) = step(&mut d, &mut cache, t(now + 1));
+    assert!(outcome.status_changed);
+    (d, cache, now + 1)
+}
+
+#[test]
+fn a_status_edited_since_it_was_written_is_checked_cluster_by_cluster() {
+    type Edit = fn(&mut UpdateRunStatus);
+    let edits: [(&str, Edit, Option<WakeReason>); 3] = [
+        ("a cluster renamed", |s| s.stages_status[1].clusters[0].cluster_name = "zz".into(), Some(WakeReason::Failed)),
+        (
+            "a finished cluster not succeeded",
+            |s| {
+                let canary = &mut s.stages_status[0];
+                canary.conditions.push(Condition::new(
+                    "Succeeded",
+                    ConditionStatus::True,
+                    1,
+                    "StageUpdatingSucceeded",
+                    "",
+                ));
+                canary.clusters[0].conditions.clear();
+            },
+            Some(WakeReason::Failed),
+        ),
+        (
+            "an old generation",
+            |s| {
+                s.stages_status[1].clusters[2].conditions.push(Condition::new(
+                    "Started",
+                    ConditionStatus::True,
+                    0,
+                    "ClusterUpdatingStarted",
+                    "",
+                ))
+            },
+            None,
+        ),
+    ];
+    for (what, edit, fails) in edits {
+        let (mut d, mut cache, now) = written();
+        edit(d.run.status.as_mut().expect("status"));
+        write(&mut d.run);
+        // The plan still holds, the status is checked in full: as without the cache (which
+        // `step` compares), the edit found and written over.
+        let (outcome, hit, stage_level) = step(&mut d, &mut cache, t(now + 1));
+        assert!(hit && !stage_level, "{what}");
+        assert!(outcome.status_changed, "{what}");
+        if let Some(reason) = fails {
+            assert_eq!(outcome.wake.reason, reason, "{what}");
+        }
+    }
+}
+
+#[test]
+fn a_run_read_at_another_version_or_generation_is_checked_cluster_by_cluster() {
+    // A lagging read: the run as it was before the last write.
+    let (mut d, mut cache, now) = warmed();
+    let before = d.run.clone();
+    report_started(&mut d);
+    assert!(step(&mut d, &mut cache, t(now + 1)).0.status_changed);
+    d.run = before;
+    assert!(!step(&mut d, &mut cache, t(now + 2)).2);
+    // A spec write: a new generation, every condition rewritten.
+    let (mut d, mut cache, now) = written();
+    d.set_state(State::Stop);
+    write(&mut d.run);
+    assert!(!step(&mut d, &mut cache, t(now + 1)).2);
+}
+
+#[test]
+fn without_the_version_of_its_write_a_changed_status_is_checked_cluster_by_cluster() {
+    let (mut d, mut cache, now) = warmed();
+    report_started(&mut d);
+    let mut cached = d.run.clone();
+    let outcome = cache.reconcile_in_place(&mut cached, &d.hub.world, t(now + 1), &d.config).expect("consistent");
+    assert!(outcome.status_changed);
+    d.hub.apply(&outcome.actions, d.run.metadata_mut());
+    d.run.status = cached.status;
+    write(&mut d.run); // and `cache.persisted` is not told
+    let (_, hit, stage_level) = step(&mut d, &mut cache, t(now + 2));
+    assert!(hit && !stage_level);
 }

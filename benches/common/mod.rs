@@ -274,12 +274,15 @@ pub fn mid_rollout(clusters: usize, stages: usize, concurrency: Concurrency) -> 
     let mut run = new_run();
     let mut now = Time::from_unix_seconds(START);
     // One plan cache for the whole run, as a controller keeps one: after the last step it holds
-    // that step's plan, and the measured step finds its bindings changed only by the actions and
-    // reports since.
+    // that step's plan and knows the version its status was written at, and the measured step
+    // finds the bindings changed only by the actions and reports since.
     let mut cache = PlanCache::new();
     let mut step = |run: &mut ClusterStagedUpdateRun, world: &mut World, applier: &mut Applier, now: Time| {
         let outcome = cache.reconcile_in_place(run, world, now, &config).expect("the fixture's world is consistent");
         applier.apply(world, &outcome.actions);
+        if outcome.status_changed {
+            cache.persisted(&write(run));
+        }
         assert!(!outcome.wake.is_idle(), "the fixture's run ended early: {:?}", outcome.wake.reason);
     };
     let half = stages / 2;
@@ -296,6 +299,7 @@ pub fn mid_rollout(clusters: usize, stages: usize, concurrency: Concurrency) -> 
         s.max_concurrency = Some(concurrency.value());
     }
     world.strategy = Some(strategy(stages, concurrency.value()));
+    write(&mut run);
     // The current stage: the first batch starts, succeeds; the second batch starts.
     step(&mut run, &mut world, &mut applier, now); // starts the stage's first batch
     now = Time::from_unix_seconds(now.unix_seconds() + 30);
@@ -307,6 +311,13 @@ pub fn mid_rollout(clusters: usize, stages: usize, concurrency: Concurrency) -> 
     applier.report(&mut world, 1, now);
     now = Time::from_unix_seconds(now.unix_seconds() + 1);
     Fixture { clusters, stages, concurrency, run, world, now, config, cache }
+}
+
+/// A write of the run, as an API server answers it: a new `resourceVersion`, returned.
+fn write(run: &mut ClusterStagedUpdateRun) -> String {
+    let version = run.metadata.resource_version.as_deref().map_or(0, |v| v.parse::<u64>().expect("a number")) + 1;
+    run.metadata.resource_version = Some(version.to_string());
+    version.to_string()
 }
 
 /// Drives a fixture's run to its end at 100 % concurrency (the largest status the run ever

@@ -4,7 +4,9 @@
 //! failure, approvals granted and deleted, Stop and Run, clusters relabelled, leaving, joining
 //! and unscheduled, the clock moving, the persisted status corrupted. Nothing may panic, every
 //! reconcile before the first corruption keeps the rollout invariants, and every reconcile gives
-//! the same through one `PlanCache` kept across the sequence as without it.
+//! the same through one `PlanCache` kept across the sequence — told the `resourceVersion` of
+//! every status written, as the driver tells it, while every write of the run moves the version
+//! on — as without it.
 #![no_main]
 
 use std::collections::BTreeMap;
@@ -12,7 +14,7 @@ use std::sync::Arc;
 
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
-use staged_rollout::{Config, PlanCache, UpdateRun, World};
+use staged_rollout::{Action, Config, PlanCache, UpdateRun, World};
 use staged_rollout::api::{
     BindingState, ConditionStatus, Duration, IntOrString, LabelSelector, StageConfig, StageTask, State, Time,
     UpdateStrategySpec,
@@ -120,13 +122,35 @@ fn cluster_name(i: u8) -> String {
 }
 
 /// Reconciles `hub.run` against `world` through `cache` and without it, on copies: both must
-/// give the same outcome and the same status (or the same error).
-fn same_with_cache(hub: &ModelHub, world: &World, cache: &mut PlanCache) {
+/// give the same outcome and the same status (or the same error). Returns whether the status
+/// changed.
+fn same_with_cache(hub: &ModelHub, world: &World, cache: &mut PlanCache) -> bool {
     let (mut cached, mut plain): (UpdateRun, UpdateRun) = (hub.run.clone(), hub.run.clone());
     let with = cached.reconcile_cached(cache, world, hub.now, &hub.config);
     let without = plain.reconcile_in_place(world, hub.now, &hub.config);
     assert_eq!(with, without, "the outcome through the plan cache differs");
     assert_eq!(cached.status(), plain.status(), "the status through the plan cache differs");
+    with.is_ok_and(|o| o.status_changed)
+}
+
+/// A write of the run, as an API server answers it: a new `resourceVersion`, returned.
+fn write(run: &mut UpdateRun) -> String {
+    let meta = run.metadata_mut();
+    let version = meta.resource_version.as_deref().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) + 1;
+    meta.resource_version = Some(version.to_string());
+    version.to_string()
+}
+
+/// What the hub's last reconcile wrote, as a driver sees it: the run (a finalizer) and the
+/// status, whose new version the cache is told.
+fn written(hub: &mut ModelHub, cache: &mut PlanCache, status_changed: bool) {
+    let record = hub.records.last().expect("just reconciled");
+    if record.actions.iter().any(|a| matches!(a, Action::AddFinalizer { .. } | Action::RemoveFinalizer { .. })) {
+        write(&mut hub.run);
+    }
+    if status_changed {
+        cache.persisted(&write(&mut hub.run));
+    }
 }
 
 fuzz_target!(|input: Input| {
@@ -157,18 +181,20 @@ fuzz_target!(|input: Input| {
     for op in input.ops.iter().take(64) {
         match op {
             Op::Reconcile => {
-                same_with_cache(&hub, &hub.world, &mut cache);
+                let changed = same_with_cache(&hub, &hub.world, &mut cache);
                 let before = hub.world.clone();
                 if hub.reconcile().is_err() {
                     return;
                 }
+                written(&mut hub, &mut cache, changed);
                 stale = before;
             }
             Op::StaleReconcile => {
-                same_with_cache(&hub, &stale, &mut cache);
+                let changed = same_with_cache(&hub, &stale, &mut cache);
                 if hub.reconcile_observing(&stale).is_err() {
                     return;
                 }
+                written(&mut hub, &mut cache, changed);
             }
             Op::Advance(s) => hub.advance(Duration::from_secs(i64::from(*s % 600))),
             Op::Complete(i) => {
@@ -196,9 +222,11 @@ fuzz_target!(|input: Input| {
             }
             Op::Stop => {
                 hub.set_state(State::Stop);
+                write(&mut hub.run);
             }
             Op::Run => {
                 hub.set_state(State::Run);
+                write(&mut hub.run);
             }
             Op::Relabel(i, g) => {
                 let name = cluster_name(*i);
@@ -257,6 +285,7 @@ fuzz_target!(|input: Input| {
                         }
                     }
                     hub.run.set_status(status);
+                    write(&mut hub.run);
                 }
             }
         }

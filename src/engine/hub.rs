@@ -16,6 +16,8 @@ pub(crate) struct RunRef<'a> {
     pub(crate) name: &'a str,
     pub(crate) namespace: &'a str,
     pub(crate) generation: i64,
+    /// The `resourceVersion` the run was read at, if the caller knows it.
+    pub(crate) resource_version: Option<&'a str>,
     pub(crate) placement_name: &'a str,
     pub(crate) strategy_name: &'a str,
     pub(crate) resource_snapshot_index: &'a str,

@@ -70,6 +70,10 @@ use super::plan::{Plan, PlannedStage};
 pub struct PlanCache {
     memo: Option<Memo>,
     reused: u64,
+    checks_skipped: u64,
+    /// Whether the reconcile under way validated the run's status (set by validation, read and
+    /// reset by [`PlanCache::reconcile_in_place`]).
+    validated: bool,
 }
 
 /// The world's member clusters and bindings as the last reconcile saw them, the placement's
@@ -100,6 +104,25 @@ struct PlanMemo {
     /// Per stage, the positions of its clusters' bindings in update order.
     stages: Vec<Vec<u32>>,
     to_delete: Vec<u32>,
+    /// What is known of the run's stored status against this plan.
+    known: Known,
+}
+
+/// What a cache knows of the run's status as stored, against its remembered plan. A stored
+/// object's `resourceVersion` changes with every write, so a status read at a version the
+/// cache knows is the status it knows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+enum Known {
+    /// Nothing: the next validation checks every cluster.
+    #[default]
+    Nothing,
+    /// The status stored at `version`, with the run at `generation`, passed every per-cluster
+    /// check against the plan and needed no generation rewritten.
+    Checked { version: String, generation: i64 },
+    /// The last reconcile validated the status and changed it: the new status has every
+    /// generation rewritten and keeps the engine's invariants, so it passes the checks as soon
+    /// as it is stored ([`PlanCache::persisted`] says at which version).
+    Produced { generation: i64 },
 }
 
 /// A summary: the remembered objects are the world's, and there may be a hundred thousand.
@@ -110,7 +133,7 @@ impl std::fmt::Debug for PlanCache {
             d.field("member_clusters", &m.members.len()).field("bindings", &m.bindings.len());
             d.field("stages", &m.plan.as_ref().map(|p| p.stages.len()));
         }
-        d.field("reused", &self.reused).finish_non_exhaustive()
+        d.field("reused", &self.reused).field("checks_skipped", &self.checks_skipped).finish_non_exhaustive()
     }
 }
 
@@ -129,7 +152,40 @@ impl PlanCache {
         now: Time,
         config: &Config,
     ) -> Result<InPlaceOutcome, EngineError> {
-        super::reconcile_run(run, world, now, config, Some(self))
+        self.validated = false;
+        let outcome = super::reconcile_run(run, world, now, config, Some(self));
+        let validated = std::mem::take(&mut self.validated);
+        if let Some(plan) = self.memo.as_mut().and_then(|m| m.plan.as_mut()) {
+            match &outcome {
+                Ok(o) if validated && o.status_changed => {
+                    plan.known = Known::Produced { generation: run.metadata().generation() };
+                }
+                // The stored status is the one validation saw, and left `known` as it found it.
+                Ok(_) if validated => {}
+                _ => plan.known = Known::Nothing,
+            }
+        }
+        outcome
+    }
+
+    /// Tells the cache that the status the last [`PlanCache::reconcile_in_place`] changed is
+    /// now stored, and the run's `resourceVersion` is `resource_version` (what the API server
+    /// answered to the write).
+    ///
+    /// The next reconcile of the run read at that version — unchanged since you wrote it —
+    /// then checks the status stage by stage only, not cluster by cluster: the engine wrote
+    /// it from the same plan, so the per-cluster checks could find nothing (at 10,000
+    /// clusters they are most of a warm step). Without the call, or when the run was written
+    /// since, the next reconcile checks everything; the outcome is the same either way.
+    ///
+    /// Pass only a version the API server returned for this write: the shortcut relies on a
+    /// stored object's `resourceVersion` changing with every write, as Kubernetes guarantees.
+    pub fn persisted(&mut self, resource_version: &str) {
+        if let Some(plan) = self.memo.as_mut().and_then(|m| m.plan.as_mut())
+            && let Known::Produced { generation } = plan.known
+        {
+            plan.known = Known::Checked { version: resource_version.to_owned(), generation };
+        }
     }
 
     /// Forgets what was remembered.
@@ -146,6 +202,13 @@ impl PlanCache {
     /// hit count for a controller's metrics).
     pub fn reused(&self) -> u64 {
         self.reused
+    }
+
+    /// How many reconciles through this cache found the run's status at the version
+    /// [`PlanCache::persisted`] named, or at one a reconcile before had found checked, and so
+    /// checked it stage by stage only (a second hit count for a controller's metrics).
+    pub fn checks_skipped(&self) -> u64 {
+        self.checks_skipped
     }
 
     /// What was remembered, if `world` still holds the same member clusters and bindings for
@@ -215,6 +278,30 @@ impl PlanCache {
         Some(plan)
     }
 
+    /// Whether the run's status, read at its `resourceVersion`, is one the remembered plan
+    /// knows passed every per-cluster check (see [`Known`]).
+    pub(crate) fn has_checked(&mut self, run: &RunRef<'_>) -> bool {
+        let known = self.memo.as_ref().and_then(|m| m.plan.as_ref()).map(|p| &p.known);
+        let checked = matches!(known, Some(Known::Checked { version, generation })
+            if run.resource_version == Some(version.as_str()) && *generation == run.generation);
+        self.checks_skipped += u64::from(checked);
+        checked
+    }
+
+    /// Notes that validation passed, against the remembered plan; `normalized`: it rewrote no
+    /// generation, so the status as stored is the one it checked.
+    pub(crate) fn validated(&mut self, run: &RunRef<'_>, normalized: bool) {
+        self.validated = true;
+        if let Some(plan) = self.memo.as_mut().and_then(|m| m.plan.as_mut()) {
+            plan.known = match run.resource_version {
+                Some(version) if normalized => {
+                    Known::Checked { version: version.to_owned(), generation: run.generation }
+                }
+                _ => Known::Nothing,
+            };
+        }
+    }
+
     /// Remembers `plan`, made with these snapshots from the lists remembered last.
     pub(crate) fn remember_plan(
         &mut self,
@@ -236,6 +323,7 @@ impl PlanCache {
                 strategy: strategy.clone(),
                 stages,
                 to_delete,
+                known: Known::Nothing,
             }),
             _ => None,
         };

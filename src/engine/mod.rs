@@ -157,6 +157,7 @@ fn reconcile_status(
         name: meta.name(),
         namespace: meta.namespace(),
         generation: meta.generation(),
+        resource_version: meta.resource_version.as_deref(),
         placement_name: &spec.placement_name,
         strategy_name: &spec.staged_update_strategy_name,
         resource_snapshot_index: spec.resource_snapshot_index(),

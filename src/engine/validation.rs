@@ -65,50 +65,78 @@ pub(crate) fn validate<'w>(
         .update_strategy_snapshot
         .as_ref()
         .and_then(|strategy| cache.as_deref_mut()?.plan(hub.world, latest_policy, strategy));
-    let plan = match remembered {
-        Some(plan) => plan,
+    let (plan, checked) = match remembered {
+        // The remembered plan, and whether the status was read at a version the cache knows
+        // passed the per-cluster checks against it.
+        Some(plan) => (plan, cache.as_deref_mut().is_some_and(|c| c.has_checked(run))),
         None => {
             let (scheduled, _) = plan::collect_scheduled(hub, latest_policy, count)?;
             let Some(strategy) = status.update_strategy_snapshot.as_ref() else {
                 return Err(unexpected("the updateRun has nil updateStrategySnapshot".to_owned()));
             };
             let plan = plan::plan_stages(hub, &run.strategy_key(), strategy, scheduled).map_err(|(f, _)| f)?;
-            if let Some(cache) = cache {
+            if let Some(cache) = cache.as_deref_mut() {
                 cache.remember_plan(hub.world, latest_policy, strategy, &plan);
             }
-            plan
+            (plan, false)
         }
     };
-    validate_stages(run, status, plan, mark)
+    let checks = if checked { Checks::StageLevel } else { Checks::All };
+    let (position, plan, rewrote) = validate_stages(run, status, plan, mark, checks)?;
+    if let Some(cache) = cache {
+        cache.validated(run, !rewrote);
+    }
+    Ok((position, plan))
 }
 
-/// `validateStagesStatus`, with the stages planned from today's world.
+/// How much of the recorded status validation re-checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Checks {
+    /// Everything: each stage, and each cluster in it (names against the plan, generations
+    /// rewritten, finished stages' clusters succeeded, the updating stage's clusters in flight
+    /// within maxConcurrency).
+    All,
+    /// Each stage only: the status is one the cache knows passed the per-cluster checks against
+    /// this very plan, at this generation, and needed no rewrite (see `PlanCache::has_checked`);
+    /// checking its clusters again would find nothing and change nothing.
+    StageLevel,
+}
+
+/// `validateStagesStatus`, with the stages planned from today's world. Also returns whether a
+/// stage's generations had to be rewritten.
 fn validate_stages<'w>(
     run: &RunRef<'_>,
     status: &mut UpdateRunStatus,
     plan: Plan<'w>,
     mark: &Marker,
-) -> Result<(Position, Plan<'w>), Failure> {
+    checks: Checks,
+) -> Result<(Position, Plan<'w>, bool), Failure> {
     // An empty list is stored as absent, which KubeFleet reads back as nil.
     if status.stages_status.is_empty() {
         return Err(unexpected("the updateRun has nil stagesStatus".to_owned()));
     }
-    let (updating, last_finished) = validate_update_stages(run, status, &plan.stages, mark)?;
-    if let Some(delete_stage) = status.deletion_stage_status.as_mut() {
-        mark.changed(rewrite_stage_generations(delete_stage, run.generation));
+    let (updating, last_finished, mut rewrote) = validate_update_stages(run, status, &plan.stages, mark, checks)?;
+    if let Some(delete_stage) = status.deletion_stage_status.as_mut()
+        && checks == Checks::All
+    {
+        let changed = rewrite_stage_generations(delete_stage, run.generation);
+        mark.changed(changed);
+        rewrote |= changed;
     }
     let position = validate_delete_stage(run, status, updating, last_finished, &plan)?;
-    Ok((position, plan))
+    Ok((position, plan, rewrote))
 }
 
 /// `validateUpdateStagesStatus` and `validateClusterUpdatingStatus`: recorded stages match
-/// today's, finished stages are contiguous from the start, at most one stage is updating.
+/// today's, finished stages are contiguous from the start, at most one stage is updating. Also
+/// returns whether a stage's generations had to be rewritten.
 fn validate_update_stages(
     run: &RunRef<'_>,
     status: &mut UpdateRunStatus,
     planned: &[PlannedStage<'_>],
     mark: &Marker,
-) -> Result<(Option<usize>, Option<usize>), Failure> {
+    checks: Checks,
+) -> Result<(Option<usize>, Option<usize>, bool), Failure> {
     let UpdateRunStatus { stages_status: existing, update_strategy_snapshot, .. } = status;
     if existing.len() != planned.len() {
         return Err(Failure::abort(format!(
@@ -121,9 +149,15 @@ fn validate_update_stages(
     let generation = run.generation;
     let mut updating: Option<usize> = None;
     let mut last_finished: Option<usize> = None;
+    let mut rewrote = false;
+    let each_cluster = checks == Checks::All;
     for (i, (stage, new)) in existing.iter_mut().zip(planned).enumerate() {
         // Each cluster is visited once per reconcile: its generations are rewritten here.
-        mark.changed(rewrite_stage_generations(stage, generation));
+        if each_cluster {
+            let changed = rewrite_stage_generations(stage, generation);
+            mark.changed(changed);
+            rewrote |= changed;
+        }
         let stage = &*stage;
         let new_name = strategy_stages.get(i).map_or("", |s| s.name.as_str());
         if stage.stage_name != new_name {
@@ -139,13 +173,14 @@ fn validate_update_stages(
                 stage.clusters.len()
             )));
         }
-        for (j, (c, (n, _))) in stage.clusters.iter().zip(&new.clusters).enumerate() {
-            if c.cluster_name != *n {
-                return Err(Failure::abort(format!(
-                    "{ABORT}the `{j}` cluster in the `{i}` stage has changed, new: {n}, existing: {}",
-                    c.cluster_name
-                )));
-            }
+        if each_cluster
+            && let Some((j, (c, (n, _)))) =
+                stage.clusters.iter().zip(&new.clusters).enumerate().find(|(_, (c, (n, _)))| c.cluster_name != *n)
+        {
+            return Err(Failure::abort(format!(
+                "{ABORT}the `{j}` cluster in the `{i}` stage has changed, new: {n}, existing: {}",
+                c.cluster_name
+            )));
         }
         let concurrency =
             max_concurrency(strategy_stages.get(i).and_then(|s| s.max_concurrency.as_ref()), new.clusters.len())
@@ -158,8 +193,9 @@ fn validate_update_stages(
             {
                 return Err(unexpected(format!("the finished stage `{i}` is after the updating stage `{u}`")));
             }
-            if let Some(c) =
-                stage.clusters.iter().find(|c| !is_condition_true(&c.conditions, ct::SUCCEEDED, generation))
+            if each_cluster
+                && let Some(c) =
+                    stage.clusters.iter().find(|c| !is_condition_true(&c.conditions, ct::SUCCEEDED, generation))
             {
                 return Err(unexpected(format!(
                     "cluster `{}` in the finished stage `{}` has not succeeded",
@@ -192,23 +228,25 @@ fn validate_update_stages(
                 )));
             }
             updating = Some(i);
-            let in_flight = stage
-                .clusters
-                .iter()
-                .filter(|c| {
-                    is_condition_true(&c.conditions, ct::STARTED, generation)
-                        && !is_condition_true(&c.conditions, ct::SUCCEEDED, generation)
-                })
-                .count() as i64;
-            if in_flight > concurrency {
-                return Err(unexpected(format!(
-                    "the number of updating clusters `{in_flight}` in the updating stage `{}` exceeds maxConcurrency `{concurrency}`",
-                    stage.stage_name
-                )));
+            if each_cluster {
+                let in_flight = stage
+                    .clusters
+                    .iter()
+                    .filter(|c| {
+                        is_condition_true(&c.conditions, ct::STARTED, generation)
+                            && !is_condition_true(&c.conditions, ct::SUCCEEDED, generation)
+                    })
+                    .count() as i64;
+                if in_flight > concurrency {
+                    return Err(unexpected(format!(
+                        "the number of updating clusters `{in_flight}` in the updating stage `{}` exceeds maxConcurrency `{concurrency}`",
+                        stage.stage_name
+                    )));
+                }
             }
         }
     }
-    Ok((updating, last_finished))
+    Ok((updating, last_finished, rewrote))
 }
 
 /// Go's `-1` for "none".

@@ -394,7 +394,7 @@ impl<'a> SimFleet<'a> {
         self.hub.apply_action(action)
     }
 
-    fn write_now(&mut self, run: &UpdateRun) -> Result<(), FleetError> {
+    fn write_now(&mut self, run: &UpdateRun) -> Result<Applied, FleetError> {
         self.flush_deferred();
         let drawn = self.drawn.as_ref().map(|d| d.fault.clone()).filter(Fault::is_status_fault);
         let planned = self.fault.as_deref_mut().filter(|f| {
@@ -409,9 +409,9 @@ impl<'a> SimFleet<'a> {
                 f.plan.fault.clone()
             }
             (None, None) => {
-                self.hub.write_run_status(run)?;
+                let written = self.hub.write_run_status(run)?;
                 self.persisted = true;
-                return Ok(());
+                return Ok(written);
             }
         };
         // The write never reaches the hub; its events still get their stages.
@@ -440,7 +440,7 @@ impl Fleet for SimFleet<'_> {
         std::future::ready(self.apply_now(action))
     }
 
-    fn write_status(&mut self, run: &UpdateRun) -> impl Future<Output = Result<(), FleetError>> + Send {
+    fn write_status(&mut self, run: &UpdateRun) -> impl Future<Output = Result<Applied, FleetError>> + Send {
         std::future::ready(self.write_now(run))
     }
 }

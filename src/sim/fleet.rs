@@ -214,7 +214,7 @@ impl Hub {
         }
     }
 
-    pub(crate) fn write_run_status(&mut self, run: &UpdateRun) -> Result<(), FleetError> {
+    pub(crate) fn write_run_status(&mut self, run: &UpdateRun) -> Result<Applied, FleetError> {
         let key = key_of(run.metadata());
         let rv = self.next_rv();
         let now = self.now;
@@ -233,7 +233,7 @@ impl Hub {
         }
         let new = run.status().cloned().unwrap_or_default();
         let events = status_events(stored.status(), &new, now, &stored.spec().placement_name);
-        stored.metadata_mut().resource_version = Some(rv);
+        stored.metadata_mut().resource_version = Some(rv.clone());
         let mark = match &self.actor {
             Some(a) if a.run == key => a.mark.min(self.transcript.len()),
             _ => self.transcript.len(),
@@ -246,7 +246,7 @@ impl Hub {
         self.transcript.extend(accepted);
         self.transcript.extend(events.into_iter().map(|e| e.run(&key.0, &key.1)));
         self.transcript.extend(rest);
-        Ok(())
+        Ok(Applied::with_resource_version(rv))
     }
 }
 
@@ -259,7 +259,7 @@ impl Fleet for Hub {
         std::future::ready(self.apply_action(action))
     }
 
-    fn write_status(&mut self, run: &UpdateRun) -> impl Future<Output = Result<(), FleetError>> + Send {
+    fn write_status(&mut self, run: &UpdateRun) -> impl Future<Output = Result<Applied, FleetError>> + Send {
         std::future::ready(self.write_run_status(run))
     }
 }
