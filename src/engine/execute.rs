@@ -17,7 +17,7 @@ use crate::wake::{Wake, WakeReason};
 use super::failure::{ABORT, Failure, UNEXP, USER};
 use super::hub::{Hub, RunRef, kobj};
 use super::marks::Marker;
-use super::plan::Plan;
+use super::plan::{Plan, PlannedStage};
 
 /// Everything one execution step reads, and the actions it emits.
 pub(crate) struct Ctx<'a, 'w> {
@@ -213,7 +213,7 @@ impl<'a, 'w> Ctx<'a, 'w> {
         // The parse error is ignored, as KubeFleet ignores it: initialization validated the index.
         let resource_index = gocompat::atoi(&status.resource_snapshot_index_used).unwrap_or(0);
         let snapshot_name = well_known::resource_snapshot_name(self.run.placement_name, resource_index);
-        let planned = plan.stages.get(index).map_or(&[][..], |s| s.clusters.as_slice());
+        let planned = plan.stages.get(index).map_or(&[][..], PlannedStage::clusters);
         let applied = status.apply_strategy.clone();
         let stage = &mut status.stages_status[index];
         let stage_name = stage.stage_name.clone();
@@ -606,7 +606,7 @@ impl<'a, 'w> Ctx<'a, 'w> {
     ) -> Result<Option<Wake>, Failure> {
         let generation = self.generation();
         let now = self.now();
-        let planned = plan.stages.get(index).map_or(&[][..], |s| s.clusters.as_slice());
+        let planned = plan.stages.get(index).map_or(&[][..], PlannedStage::clusters);
         let stage = &mut status.stages_status[index];
         let stage_name = stage.stage_name.clone();
         self.mark.stage_stopping(stage);

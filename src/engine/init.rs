@@ -120,7 +120,7 @@ fn stage_statuses(
             };
             StageUpdatingStatus {
                 stage_name: stage.name.clone(),
-                clusters: p.clusters.iter().map(|c| ClusterUpdatingStatus::new(c.0)).collect(),
+                clusters: p.clusters().iter().map(|c| ClusterUpdatingStatus::new(c.0)).collect(),
                 before_stage_task_status: stage
                     .before_stage_tasks
                     .iter()

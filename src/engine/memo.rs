@@ -15,6 +15,7 @@
 //! compared on the plan's inputs only. When anything differs, or on any other path than a
 //! validated reconcile, the engine plans from scratch, exactly as without the cache.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -101,8 +102,9 @@ pub(crate) struct Orders {
 struct PlanMemo {
     policy_snapshot: PolicySnapshot,
     strategy: UpdateStrategySpec,
-    /// Per stage, the positions of its clusters' bindings in update order.
-    stages: Vec<Vec<u32>>,
+    /// Per stage, the positions of its clusters' bindings in update order (shared with each
+    /// reconcile's plan, which looks up only the stages it reads).
+    stages: Arc<[Box<[u32]>]>,
     to_delete: Vec<u32>,
     /// What is known of the run's stored status against this plan.
     known: Known,
@@ -265,15 +267,16 @@ impl PlanCache {
         {
             return None;
         }
-        let binding = |&b: &u32| &*world.bindings[b as usize];
-        let stages = memo
-            .stages
-            .iter()
-            .map(|s| PlannedStage {
-                clusters: s.iter().map(binding).map(|b| (b.spec.target_cluster.as_str(), b)).collect(),
+        let stages = (0..memo.stages.len())
+            .map(|stage| PlannedStage::Remembered {
+                bindings: &world.bindings,
+                positions: Arc::clone(&memo.stages),
+                stage,
+                resolved: OnceCell::new(),
             })
             .collect();
-        let plan = Plan { stages, to_delete: memo.to_delete.iter().map(binding).collect() };
+        let to_delete = memo.to_delete.iter().map(|&b| &*world.bindings[b as usize]).collect();
+        let plan = Plan { stages, to_delete };
         self.reused += 1;
         Some(plan)
     }
@@ -313,7 +316,8 @@ impl PlanCache {
         let Some(memo) = self.memo.as_mut() else { return };
         let positions = binding_positions(world);
         let at = |b: &Binding| position(&positions, b);
-        let stages = plan.stages.iter().map(|s| s.clusters.iter().map(|&(_, b)| at(b)).collect()).collect();
+        let stages: Option<Arc<[Box<[u32]>]>> =
+            plan.stages.iter().map(|s| s.clusters().iter().map(|&(_, b)| at(b)).collect()).collect();
         let to_delete = plan.to_delete.iter().map(|&b| at(b)).collect();
         // Every planned binding is one of the world's, at a position that fits in a `u32`; were
         // one not, remembering no plan is always correct.

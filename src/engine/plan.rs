@@ -1,8 +1,10 @@
 //! The checks and computations initialization and validation share: the placement, the policy
 //! snapshot, the bindings, and the stages computed from a strategy against today's clusters.
 
+use std::cell::OnceCell;
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use crate::api::well_known::{NUMBER_OF_CLUSTERS_ANNOTATION, POLICY_INDEX_LABEL, condition_types as ct};
 use crate::api::{
@@ -157,8 +159,46 @@ pub(crate) fn collect_scheduled<'w>(
 
 /// One stage's clusters in update order, each with its binding (the stage's name is the
 /// strategy's stage name at the same index).
-pub(crate) struct PlannedStage<'a> {
-    pub(crate) clusters: Vec<(&'a str, &'a Binding)>,
+///
+/// A stage planned from scratch holds them; a stage of a remembered plan holds only where its
+/// bindings are in the world, and looks them up the first time they are asked for — a warm
+/// reconcile reads the clusters of the stage it works on, and of the others only their number.
+pub(crate) enum PlannedStage<'a> {
+    /// Planned from scratch.
+    Planned(Vec<(&'a str, &'a Binding)>),
+    /// Stage `stage` of a remembered plan: its bindings are at `positions[stage]` in
+    /// `bindings` (every position in range), looked up into `resolved` when first asked for.
+    Remembered {
+        bindings: &'a [Arc<Binding>],
+        /// Every stage's positions, shared with the cache.
+        positions: Arc<[Box<[u32]>]>,
+        stage: usize,
+        resolved: OnceCell<Vec<(&'a str, &'a Binding)>>,
+    },
+}
+
+impl<'a> PlannedStage<'a> {
+    /// How many clusters the stage has.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            PlannedStage::Planned(clusters) => clusters.len(),
+            PlannedStage::Remembered { positions, stage, .. } => positions[*stage].len(),
+        }
+    }
+
+    /// The stage's clusters in update order, each with its binding.
+    pub(crate) fn clusters(&self) -> &[(&'a str, &'a Binding)] {
+        match self {
+            PlannedStage::Planned(clusters) => clusters,
+            PlannedStage::Remembered { bindings, positions, stage, resolved } => resolved.get_or_init(|| {
+                positions[*stage]
+                    .iter()
+                    .map(|&i| &*bindings[i as usize])
+                    .map(|b| (b.spec.target_cluster.as_str(), b))
+                    .collect()
+            }),
+        }
+    }
 }
 
 /// The stages planned for the run, and the bindings to delete after them.
@@ -250,10 +290,10 @@ pub(crate) fn plan_stages<'a>(
             keyed.sort_by_key(|m| m.0);
             clusters = keyed.into_iter().map(|(_, c)| c).collect();
         }
-        stages.push(PlannedStage { clusters });
+        stages.push(PlannedStage::Planned(clusters));
     }
     if placed_count != by_target.len() {
-        let placed_names: BTreeSet<&str> = stages.iter().flat_map(|s| s.clusters.iter().map(|c| c.0)).collect();
+        let placed_names: BTreeSet<&str> = stages.iter().flat_map(|s| s.clusters().iter().map(|c| c.0)).collect();
         let selected_names: BTreeSet<&str> = by_target.iter().map(target).collect();
         let missing: Vec<&str> = selected_names.difference(&placed_names).copied().collect();
         let msg = format!(

@@ -166,25 +166,24 @@ fn validate_update_stages(
                 stage.stage_name
             )));
         }
-        if stage.clusters.len() != new.clusters.len() {
+        if stage.clusters.len() != new.len() {
             return Err(Failure::abort(format!(
                 "{ABORT}the number of clusters in index `{i}` stage has changed, new: {}, existing: {}",
-                new.clusters.len(),
+                new.len(),
                 stage.clusters.len()
             )));
         }
         if each_cluster
             && let Some((j, (c, (n, _)))) =
-                stage.clusters.iter().zip(&new.clusters).enumerate().find(|(_, (c, (n, _)))| c.cluster_name != *n)
+                stage.clusters.iter().zip(new.clusters()).enumerate().find(|(_, (c, (n, _)))| c.cluster_name != *n)
         {
             return Err(Failure::abort(format!(
                 "{ABORT}the `{j}` cluster in the `{i}` stage has changed, new: {n}, existing: {}",
                 c.cluster_name
             )));
         }
-        let concurrency =
-            max_concurrency(strategy_stages.get(i).and_then(|s| s.max_concurrency.as_ref()), new.clusters.len())
-                .map_err(|e| Failure::abort(format!("{ABORT}{e}")))?;
+        let concurrency = max_concurrency(strategy_stages.get(i).and_then(|s| s.max_concurrency.as_ref()), new.len())
+            .map_err(|e| Failure::abort(format!("{ABORT}{e}")))?;
 
         let next = last_finished.map_or(0, |f| f + 1);
         if is_condition_true(&stage.conditions, ct::SUCCEEDED, generation) {
