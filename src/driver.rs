@@ -360,8 +360,9 @@ pub trait Clock {
 /// are always ready, polls them once with a no-op waker.
 ///
 /// A driver keeps a [`PlanCache`] per run it reconciles, so a step at fleet scale does not
-/// re-plan the stages when the world still gives the same plan (the outcome is the same either
-/// way). A cache holds a reference to each member cluster and binding of the world its run was
+/// re-plan the stages when the world still gives the same plan, nor re-check cluster by cluster
+/// a status read at the `resourceVersion` its own write was answered with (the outcome is the
+/// same either way). A cache holds a reference to each member cluster and binding of the world its run was
 /// last reconciled against, until the next reconcile of that run replaces them; it is dropped
 /// when a step leaves the run idle ([`Wake::is_idle`](crate::Wake::is_idle): finished, failed,
 /// stopped, deleted) or finds it gone, and by [`Driver::forget`] (for a run your controller
@@ -604,6 +605,9 @@ mod tests {
         assert!(step.status_written);
         assert_eq!(fleet.writes, 1);
         assert!(fleet.run.metadata().has_finalizer(well_known::UPDATE_RUN_FINALIZER));
+        // The step's run carries the version the status write was answered with.
+        assert_eq!(step.run.metadata().resource_version.as_deref(), Some("3"));
+        assert_eq!(step.run, fleet.run);
         assert!(step.outcome.wake.is_idle());
     }
 
