@@ -411,15 +411,17 @@ impl Driver {
         let outcome = object
             .reconcile_cached(&mut plan, &world, now, &self.config)
             .map_err(|source| DriverError::Engine { run: run.clone(), source })?;
-        // Released before the actions: a fleet that shares its objects with the observation
-        // (`Arc`s) and writes them in place then copies only those the run's plan cache holds.
+        // Released before the actions, and so is the plan cache of an idle run: a fleet that
+        // shares its objects with the observation (`Arc`s) and writes them in place then copies
+        // only those a live plan cache holds.
         drop(world);
+        let live = (!outcome.wake.is_idle()).then_some(plan);
         let carried = carry_out(fleet, run, &mut object, &outcome).await;
-        if let Ok(Some(version)) = &carried {
-            plan.persisted(version);
-        }
         // Kept whether or not the actions and the write went through: the plan still holds.
-        if !outcome.wake.is_idle() {
+        if let Some(mut plan) = live {
+            if let Ok(Some(version)) = &carried {
+                plan.persisted(version);
+            }
             self.plans().insert(run.clone(), plan);
         }
         carried?;

@@ -330,6 +330,49 @@ fn a_run_read_at_another_version_or_generation_is_checked_cluster_by_cluster() {
     d.set_state(State::Stop);
     write(&mut d.run);
     assert!(!step(&mut d, &mut cache, t(now + 1)).2);
+    // A new generation at the same version (no API server does that): checked in full too.
+    let (mut d, mut cache, now) = written();
+    d.bump_generation();
+    assert!(!step(&mut d, &mut cache, t(now + 1)).2);
+}
+
+#[test]
+fn a_copy_changed_in_memory_and_reconciled_again_does_not_vouch_for_the_stored_status() {
+    // The run as stored after a spec write: a new generation and version, and every condition of
+    // its status still at the old generation. A reconcile rewrites them in memory; its status is
+    // not written (the write fails, or KubeFleet writes nothing while the run is `Initialize`d),
+    // and the changed copy is reconciled again: it is at the version read, but it is not the
+    // status stored at that version, which the next reconcile reads.
+    type Edit = fn(&mut Driver<ClusterStagedUpdateRun>);
+    let edits: [(&str, Edit); 2] =
+        [("the status write fails", |d| d.bump_generation()), ("initialize", |d| d.set_state(State::Initialize))];
+    for (what, edit) in edits {
+        let (mut d, mut cache, now) = written();
+        edit(&mut d);
+        write(&mut d.run);
+        let mut copy = d.run.clone();
+        cache.reconcile_in_place(&mut copy, &d.hub.world, t(now + 1), &d.config).expect("consistent");
+        cache.reconcile_in_place(&mut copy, &d.hub.world, t(now + 2), &d.config).expect("consistent");
+        // The stored status is checked in full, as without the cache (which `step` compares).
+        assert!(!step(&mut d, &mut cache, t(now + 3)).2, "{what}");
+    }
+}
+
+#[test]
+fn two_runs_of_one_placement_sharing_a_cache_are_each_checked_in_full() {
+    // Against the advice of one cache per run, and with versions counted per run (so the two
+    // runs' versions coincide): the status the cache knows for one run says nothing of the
+    // other's.
+    let (mut a, mut cache, mut now) = warmed();
+    let mut b = driver();
+    b.run.metadata.name = Some("other-run".into());
+    for _ in 0..6 {
+        now += 1;
+        report_started(&mut a);
+        report_started(&mut b);
+        assert!(!step(&mut b, &mut cache, t(now)).2);
+        assert!(!step(&mut a, &mut cache, t(now)).2);
+    }
 }
 
 #[test]

@@ -85,9 +85,22 @@ pub struct PlanCache {
     memo: Option<Memo>,
     reused: u64,
     checks_skipped: u64,
-    /// Whether the reconcile under way validated the run's status (set by validation, read and
-    /// reset by [`PlanCache::reconcile_in_place`]).
-    validated: bool,
+    /// Whether the reconcile under way validated the run's status and, if so, whether it
+    /// rewrote no generation (set by validation, taken by [`PlanCache::reconcile_in_place`]).
+    validation: Option<Validation>,
+    /// The last status a reconcile through this cache changed in memory: run name and the
+    /// version it was read at. A status read at that version may be that changed copy rather
+    /// than what is stored, so it is never taken as checked.
+    diverged: Option<(String, String)>,
+}
+
+/// What validation found, against the remembered plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Validation {
+    /// It passed and rewrote no generation: the status it checked is the one it was given.
+    Unchanged,
+    /// It passed and rewrote generations in memory.
+    Rewritten,
 }
 
 /// The world's member clusters and bindings as the last reconcile saw them, the placement's
@@ -131,13 +144,13 @@ enum Known {
     /// Nothing: the next validation checks every cluster.
     #[default]
     Nothing,
-    /// The status stored at `version`, with the run at `generation`, passed every per-cluster
-    /// check against the plan and needed no generation rewritten.
-    Checked { version: String, generation: i64 },
-    /// The last reconcile validated the status and changed it: the new status has every
-    /// generation rewritten and keeps the engine's invariants, so it passes the checks as soon
-    /// as it is stored ([`PlanCache::persisted`] says at which version).
-    Produced { generation: i64 },
+    /// The status of run `run` stored at `version`, with the run at `generation`, passed every
+    /// per-cluster check against the plan and needed no generation rewritten.
+    Checked { run: String, version: String, generation: i64 },
+    /// The last reconcile validated the status of run `run` and changed it: the new status has
+    /// every generation rewritten and keeps the engine's invariants, so it passes the checks as
+    /// soon as it is stored ([`PlanCache::persisted`] says at which version).
+    Produced { run: String, generation: i64 },
 }
 
 /// A summary: the remembered objects are the world's, and there may be a hundred thousand.
@@ -167,18 +180,25 @@ impl PlanCache {
         now: Time,
         config: &Config,
     ) -> Result<InPlaceOutcome, EngineError> {
-        self.validated = false;
+        let read_at = run.metadata().resource_version.clone();
+        self.validation = None;
         let outcome = super::reconcile_run(run, world, now, config, Some(self));
-        let validated = std::mem::take(&mut self.validated);
-        if let Some(plan) = self.memo.as_mut().and_then(|m| m.plan.as_mut()) {
-            match &outcome {
-                Ok(o) if validated && o.status_changed => {
-                    plan.known = Known::Produced { generation: run.metadata().generation() };
-                }
-                // The stored status is the one validation saw, and left `known` as it found it.
-                Ok(_) if validated => {}
-                _ => plan.known = Known::Nothing,
+        let validation = self.validation.take();
+        let (name, generation) = (run.metadata().name(), run.metadata().generation());
+        let status_changed = outcome.as_ref().is_ok_and(|o| o.status_changed);
+        if status_changed || validation == Some(Validation::Rewritten) {
+            self.diverged = read_at.clone().map(|version| (name.to_owned(), version));
+        }
+        let diverged = self.diverged.as_ref().map(|(run, version)| (run.as_str(), version.as_str()));
+        let known = match (validation, read_at) {
+            (Some(_), _) if status_changed => Known::Produced { run: name.to_owned(), generation },
+            (Some(Validation::Unchanged), Some(version)) if diverged != Some((name, version.as_str())) => {
+                Known::Checked { run: name.to_owned(), version, generation }
             }
+            _ => Known::Nothing,
+        };
+        if let Some(plan) = self.memo.as_mut().and_then(|m| m.plan.as_mut()) {
+            plan.known = known;
         }
         outcome
     }
@@ -197,9 +217,10 @@ impl PlanCache {
     /// stored object's `resourceVersion` changing with every write, as Kubernetes guarantees.
     pub fn persisted(&mut self, resource_version: &str) {
         if let Some(plan) = self.memo.as_mut().and_then(|m| m.plan.as_mut())
-            && let Known::Produced { generation } = plan.known
+            && let Known::Produced { run, generation } = &mut plan.known
         {
-            plan.known = Known::Checked { version: resource_version.to_owned(), generation };
+            let (run, generation) = (std::mem::take(run), *generation);
+            plan.known = Known::Checked { run, version: resource_version.to_owned(), generation };
         }
     }
 
@@ -298,24 +319,16 @@ impl PlanCache {
     /// knows passed every per-cluster check (see [`Known`]).
     pub(crate) fn has_checked(&mut self, run: &RunRef<'_>) -> bool {
         let known = self.memo.as_ref().and_then(|m| m.plan.as_ref()).map(|p| &p.known);
-        let checked = matches!(known, Some(Known::Checked { version, generation })
-            if run.resource_version == Some(version.as_str()) && *generation == run.generation);
+        let checked = matches!(known, Some(Known::Checked { run: name, version, generation })
+            if name == run.name && run.resource_version == Some(version.as_str()) && *generation == run.generation);
         self.checks_skipped += u64::from(checked);
         checked
     }
 
-    /// Notes that validation passed, against the remembered plan; `normalized`: it rewrote no
-    /// generation, so the status as stored is the one it checked.
-    pub(crate) fn validated(&mut self, run: &RunRef<'_>, normalized: bool) {
-        self.validated = true;
-        if let Some(plan) = self.memo.as_mut().and_then(|m| m.plan.as_mut()) {
-            plan.known = match run.resource_version {
-                Some(version) if normalized => {
-                    Known::Checked { version: version.to_owned(), generation: run.generation }
-                }
-                _ => Known::Nothing,
-            };
-        }
+    /// Notes that validation passed, against the remembered plan; `rewrote`: it rewrote
+    /// generations in memory.
+    pub(crate) fn validated(&mut self, rewrote: bool) {
+        self.validation = Some(if rewrote { Validation::Rewritten } else { Validation::Unchanged });
     }
 
     /// Remembers `plan`, made with these snapshots from the lists remembered last.

@@ -84,7 +84,7 @@ pub(crate) fn validate<'w>(
     let checks = if checked { Checks::StageLevel } else { Checks::All };
     let (position, plan, rewrote) = validate_stages(run, status, plan, mark, checks)?;
     if let Some(cache) = cache {
-        cache.validated(run, !rewrote);
+        cache.validated(rewrote);
     }
     Ok((position, plan))
 }
