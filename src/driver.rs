@@ -362,13 +362,13 @@ pub trait Clock {
 /// A driver keeps a [`PlanCache`] per run it reconciles, so a step at fleet scale does not
 /// re-plan the stages when the world still gives the same plan, nor re-check cluster by cluster
 /// a status read at the `resourceVersion` its own write was answered with (the outcome is the
-/// same either way). A cache holds a reference to each member cluster and binding of the world its run was
-/// last reconciled against, until the next reconcile of that run replaces them; it is dropped
-/// when a step leaves the run idle ([`Wake::is_idle`](crate::Wake::is_idle): finished, failed,
-/// stopped, deleted) or finds it gone, and by [`Driver::forget`] (for a run your controller
-/// stops reconciling otherwise). A clone of a driver starts with no caches. Share one driver
-/// between the reconciles of all runs (`Driver` is `Sync`; the caches are locked only to take
-/// one out and put it back, never across an `.await`).
+/// same either way). A cache holds a reference to each member cluster and binding of the world
+/// its run was last reconciled against, until the next reconcile of that run replaces them; it
+/// is dropped when a step leaves the run idle ([`Wake::is_idle`](crate::Wake::is_idle):
+/// finished, failed, stopped, deleted) or finds it gone, and by [`Driver::forget`] (for a run
+/// your controller stops reconciling otherwise). A clone of a driver starts with no caches.
+/// Share one driver between the reconciles of all runs (`Driver` is `Sync`; the caches are
+/// locked only to take one out and put it back, never across an `.await`).
 #[derive(Debug, Default)]
 pub struct Driver {
     /// The engine configuration passed to every reconcile.

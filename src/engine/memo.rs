@@ -14,6 +14,14 @@
 //! the same pointer at the same position means the same object; a different pointer is
 //! compared on the plan's inputs only. When anything differs, or on any other path than a
 //! validated reconcile, the engine plans from scratch, exactly as without the cache.
+//!
+//! Validation then checks the recorded status against the plan, stage by stage and cluster by
+//! cluster. The cluster-by-cluster half cannot fail, and rewrites nothing, on a status the
+//! engine itself produced from the same plan at the run's generation. The cache knows such a
+//! status by the run's name and the `resourceVersion` it was stored at (`Known`): the version
+//! its write was answered with ([`PlanCache::persisted`]), or one at which a reconcile found
+//! the status passing every check unchanged. A status changed in memory since it was read is
+//! never vouched for at the version it was read at.
 
 use std::cell::OnceCell;
 use std::collections::HashMap;
@@ -50,10 +58,12 @@ use super::plan::{Plan, PlannedStage};
 /// reconcile plan from scratch and remember the new plan.
 ///
 /// With the plan reused, the status is still checked against it on every reconcile, cluster by
-/// cluster — unless it was read at the `resourceVersion` its last write was stored at (or at
-/// one a reconcile through the cache already checked): the engine wrote that status from the
-/// same plan, so the cluster-by-cluster checks could find nothing, and only the stages are
-/// checked. A status anyone else wrote since has another version and is checked in full.
+/// cluster — unless the run was read at the `resourceVersion` its last write was stored at (or
+/// at one whose status a reconcile through the cache already checked in full and left as it
+/// was): the engine wrote that status from the same plan, so the cluster-by-cluster checks
+/// could find nothing, and only the stages are checked. A status anyone else wrote since has
+/// another version and is checked in full, and so is a copy the cache itself changed in memory
+/// and sees again unwritten.
 ///
 /// The cache keeps the member clusters and bindings it last saw alive (one reference each) until
 /// the next reconcile replaces them; drop it when the run is finished or deleted.
