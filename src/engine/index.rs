@@ -11,13 +11,13 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::api::{Binding, Requirement, RequirementOperator};
 
-/// A small, fast, deterministic hash for short string keys (label values): eight
+/// A small, fast, deterministic hash for short string keys (label values) and addresses: eight
 /// bytes per multiply, then a final avalanche so that the low bits hashbrown indexes by are
 /// well mixed. Only lookups use it; no iteration order of a hashed map ever reaches the
 /// engine's output. It is not collision-resistant against chosen keys; the keys are label
-/// values the fleet's administrators chose.
+/// values the fleet's administrators chose, and addresses.
 #[derive(Default)]
-struct WordHash(u64);
+pub(crate) struct WordHash(u64);
 
 /// An odd 64-bit constant with well-spread bits (2⁶⁴ divided by the golden ratio).
 const SEED: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -46,6 +46,10 @@ impl Hasher for WordHash {
         self.mix(u64::from(byte));
     }
 
+    fn write_usize(&mut self, word: usize) {
+        self.mix(word as u64);
+    }
+
     fn finish(&self) -> u64 {
         // SplitMix64's finalizer.
         let mut z = self.0;
@@ -55,7 +59,8 @@ impl Hasher for WordHash {
     }
 }
 
-type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<WordHash>>;
+/// A hash map keyed through [`WordHash`].
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<WordHash>>;
 
 /// A label value as a hash key: hashed in one `write` (which folds in the length), without the
 /// terminator byte `str`'s own `Hash` adds — one mixing round fewer per cluster.

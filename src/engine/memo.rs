@@ -24,7 +24,6 @@
 //! never vouched for at the version it was read at.
 
 use std::cell::OnceCell;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::InPlaceOutcome;
@@ -36,6 +35,7 @@ use crate::world::World;
 
 use super::EngineError;
 use super::hub::{Hub, RunRef};
+use super::index::FastMap;
 use super::plan::{Plan, PlannedStage};
 
 /// Remembers one run's stage plan between reconciles, so that a reconcile whose world changed
@@ -380,12 +380,12 @@ impl Memo {
 }
 
 /// Each binding's position in `world.bindings`, by address (only looked up, never iterated).
-fn binding_positions(world: &World) -> HashMap<*const Binding, usize> {
+fn binding_positions(world: &World) -> FastMap<*const Binding, usize> {
     world.bindings.iter().enumerate().map(|(i, b)| (Arc::as_ptr(b), i)).collect()
 }
 
 /// `binding`'s position in `positions`, if it has one that fits in a `u32`.
-fn position(positions: &HashMap<*const Binding, usize>, binding: &Binding) -> Option<u32> {
+fn position(positions: &FastMap<*const Binding, usize>, binding: &Binding) -> Option<u32> {
     positions.get(&std::ptr::from_ref(binding)).and_then(|&i| u32::try_from(i).ok())
 }
 
