@@ -246,9 +246,11 @@ impl<'a, 'w> Ctx<'a, 'w> {
                 )));
                 continue;
             };
-            let started =
-                find_condition(&cluster.conditions, ct::STARTED).filter(|c| c.is_true_at(generation)).cloned();
-            let Some(started) = started else {
+            // When it started, if it did (the time only: the cluster is written below).
+            let started = find_condition(&cluster.conditions, ct::STARTED)
+                .filter(|c| c.is_true_at(generation))
+                .map(|c| c.last_transition_time);
+            let Some(started_at) = started else {
                 // Not started: bring the binding in sync, then mark the cluster started.
                 if !in_sync(&snapshot_name, applied.as_ref(), binding, cluster) {
                     let mut spec = binding.spec.clone();
@@ -306,7 +308,7 @@ impl<'a, 'w> Ctx<'a, 'w> {
                 updating -= 1;
             } else {
                 in_flight.push(name.clone());
-                match stuck_deadline(started.last_transition_time, threshold, now) {
+                match stuck_deadline(started_at, threshold, now) {
                     None => stuck.push(name),
                     Some(t) => deadline = Some(deadline.map_or(t, |d| d.min(t))),
                 }
@@ -615,8 +617,9 @@ impl<'a, 'w> Ctx<'a, 'w> {
         let mut deadline: Option<Time> = None;
         let mut errors = Vec::new();
         for (i, cluster) in stage.clusters.iter_mut().enumerate() {
-            let Some(started) =
-                find_condition(&cluster.conditions, ct::STARTED).filter(|c| c.is_true_at(generation)).cloned()
+            let Some(started_at) = find_condition(&cluster.conditions, ct::STARTED)
+                .filter(|c| c.is_true_at(generation))
+                .map(|c| c.last_transition_time)
             else {
                 continue;
             };
@@ -637,7 +640,7 @@ impl<'a, 'w> Ctx<'a, 'w> {
             errors.extend(err);
             if !done {
                 updating.push(name.clone());
-                match stuck_deadline(started.last_transition_time, self.config.stuck_threshold, now) {
+                match stuck_deadline(started_at, self.config.stuck_threshold, now) {
                     None => stuck.push(name),
                     Some(t) => deadline = Some(deadline.map_or(t, |d| d.min(t))),
                 }
