@@ -17,13 +17,31 @@ use crate::world::World;
 
 /// A staged update run of either scope: the engine is generic over [`UpdateRunObject`](crate::api::UpdateRunObject), the
 /// driver and the simulator hold runs of both kinds side by side.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum UpdateRun {
     /// A `ClusterStagedUpdateRun`.
     Cluster(ClusterStagedUpdateRun),
     /// A `StagedUpdateRun`.
     Namespaced(StagedUpdateRun),
+}
+
+impl Clone for UpdateRun {
+    fn clone(&self) -> Self {
+        match self {
+            UpdateRun::Cluster(run) => UpdateRun::Cluster(run.clone()),
+            UpdateRun::Namespaced(run) => UpdateRun::Namespaced(run.clone()),
+        }
+    }
+
+    /// Copies `source` over `self`, reusing the status's buffers when both are of the same kind.
+    fn clone_from(&mut self, source: &Self) {
+        match (self, source) {
+            (UpdateRun::Cluster(to), UpdateRun::Cluster(from)) => to.clone_from(from),
+            (UpdateRun::Namespaced(to), UpdateRun::Namespaced(from)) => to.clone_from(from),
+            (to, from) => *to = from.clone(),
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for UpdateRun {
@@ -117,6 +135,14 @@ impl UpdateRun {
     /// Replaces the status.
     pub fn set_status(&mut self, status: UpdateRunStatus) {
         each!(self, r => r.status = Some(status))
+    }
+
+    /// Replaces the status with a copy of `status`, reusing the replaced status's buffers.
+    pub(crate) fn copy_status_from(&mut self, status: &UpdateRunStatus) {
+        each!(self, r => match &mut r.status {
+            Some(to) => to.clone_from(status),
+            slot => *slot = Some(status.clone()),
+        })
     }
 
     /// [`reconcile`](crate::reconcile) for whichever kind this is.

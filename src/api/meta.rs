@@ -155,7 +155,7 @@ impl std::fmt::Display for ConditionStatus {
 /// `lastTransitionTime` is optional here because real inputs lack it (the seed approves a request
 /// with a patch that sets neither `lastTransitionTime` nor `observedGeneration`); every condition
 /// the engine writes has one.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Condition {
     /// The condition type, such as `Progressing`.
@@ -179,6 +179,8 @@ pub struct Condition {
     #[serde(flatten)]
     pub extra: Extra,
 }
+
+super::clone_in_place!(Condition { type_, status, observed_generation, last_transition_time, reason, message, extra });
 
 fn is_zero(v: &i64) -> bool {
     *v == 0

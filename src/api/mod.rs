@@ -77,6 +77,29 @@ pub enum Scope {
     Namespaced,
 }
 
+/// Implements `Clone` field by field, with a `clone_from` that recurses into the fields so that
+/// copying one status over another reuses the target's strings and vectors instead of allocating
+/// new ones and freeing the old (the derived `clone_from` clones, then drops). A controller that
+/// keeps a run between reconciles, or a store that overwrites a stored status, copies a 10,000-
+/// cluster status without a single allocation when the shapes match. Both methods destructure
+/// `Self` without `..`, so adding a field and forgetting it here does not compile.
+macro_rules! clone_in_place {
+    ($name:ident { $($field:ident),+ $(,)? }) => {
+        impl Clone for $name {
+            fn clone(&self) -> Self {
+                let $name { $($field),+ } = self;
+                $name { $($field: Clone::clone($field)),+ }
+            }
+
+            fn clone_from(&mut self, source: &Self) {
+                let $name { $($field),+ } = self;
+                $( Clone::clone_from($field, &source.$field); )+
+            }
+        }
+    };
+}
+pub(crate) use clone_in_place;
+
 /// Defines a string-valued enum whose unknown values are kept rather than rejected, so that a
 /// value written by a newer KubeFleet (or typed by a user) reaches validation and produces a
 /// clear error instead of a parse failure.
@@ -143,7 +166,7 @@ macro_rules! kube_kind {
         $name:ident, kind = $kind:literal, scope = $scope:ident, spec = $spec:ty $(, status = $status:ty)?
     ) => {
         $(#[$meta])*
-        #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
         #[serde(rename_all = "camelCase")]
         pub struct $name {
             /// `apiVersion`, `placement.kubernetes-fleet.io/v1beta1` or `/v1` (empty when absent).
@@ -165,6 +188,29 @@ macro_rules! kube_kind {
             /// Fields this crate does not model, kept verbatim.
             #[serde(flatten)]
             pub extra: $crate::api::Extra,
+        }
+
+        impl Clone for $name {
+            fn clone(&self) -> Self {
+                $name {
+                    api_version: self.api_version.clone(),
+                    kind: self.kind.clone(),
+                    metadata: self.metadata.clone(),
+                    spec: self.spec.clone(),
+                    $( status: <Option<$status> as Clone>::clone(&self.status), )?
+                    extra: self.extra.clone(),
+                }
+            }
+
+            /// Copies `source` over `self` field by field, reusing the status's buffers.
+            fn clone_from(&mut self, source: &Self) {
+                self.api_version.clone_from(&source.api_version);
+                self.kind.clone_from(&source.kind);
+                self.metadata.clone_from(&source.metadata);
+                self.spec.clone_from(&source.spec);
+                $( <Option<$status> as Clone>::clone_from(&mut self.status, &source.status); )?
+                self.extra.clone_from(&source.extra);
+            }
         }
 
         impl $crate::api::Kind for $name {

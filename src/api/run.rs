@@ -69,7 +69,7 @@ string_enum! {
 }
 
 /// The status KubeFleet's controller writes on a run, field for field.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateRunStatus {
     /// The index label of the policy snapshot the run was initialized with.
@@ -101,12 +101,24 @@ pub struct UpdateRunStatus {
     pub extra: Extra,
 }
 
+super::clone_in_place!(UpdateRunStatus {
+    policy_snapshot_index_used,
+    policy_observed_cluster_count,
+    resource_snapshot_index_used,
+    apply_strategy,
+    update_strategy_snapshot,
+    stages_status,
+    deletion_stage_status,
+    conditions,
+    extra
+});
+
 fn is_zero(v: &i64) -> bool {
     *v == 0
 }
 
 /// The status of one stage (or of the deletion stage).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StageUpdatingStatus {
     /// The stage name.
@@ -135,8 +147,19 @@ pub struct StageUpdatingStatus {
     pub extra: Extra,
 }
 
+super::clone_in_place!(StageUpdatingStatus {
+    stage_name,
+    clusters,
+    after_stage_task_status,
+    before_stage_task_status,
+    start_time,
+    end_time,
+    conditions,
+    extra
+});
+
 /// The status of one cluster within a stage.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClusterUpdatingStatus {
     /// The member cluster.
@@ -156,6 +179,14 @@ pub struct ClusterUpdatingStatus {
     pub extra: Extra,
 }
 
+super::clone_in_place!(ClusterUpdatingStatus {
+    cluster_name,
+    resource_override_snapshots,
+    cluster_resource_override_snapshots,
+    conditions,
+    extra
+});
+
 impl ClusterUpdatingStatus {
     /// A cluster entry with no conditions.
     pub fn new(cluster_name: impl Into<String>) -> Self {
@@ -164,7 +195,7 @@ impl ClusterUpdatingStatus {
 }
 
 /// The status of one before- or after-stage task.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StageTaskStatus {
     /// The task type.
@@ -180,6 +211,8 @@ pub struct StageTaskStatus {
     #[serde(flatten)]
     pub extra: Extra,
 }
+
+super::clone_in_place!(StageTaskStatus { type_, approval_request_name, conditions, extra });
 
 kube_kind! {
     /// `ClusterStagedUpdateRun` (short name `csur`), cluster-scoped; rolls out a
@@ -227,3 +260,96 @@ macro_rules! impl_run_object {
     )*};
 }
 impl_run_object!(ClusterStagedUpdateRun, StagedUpdateRun);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{ConditionStatus, NamespacedName};
+
+    fn conditions(n: usize, tag: &str) -> Vec<Condition> {
+        (0..n)
+            .map(|i| {
+                let mut c =
+                    Condition::new(format!("Type{i}"), ConditionStatus::True, i as i64, format!("{tag}Reason{i}"), "");
+                c.message = tag.repeat(i);
+                if i % 2 == 1 {
+                    c.last_transition_time = Some(Time::from_unix_seconds(i as i64));
+                    c.extra.insert(format!("x{tag}"), serde_json::json!([i]));
+                }
+                c
+            })
+            .collect()
+    }
+
+    /// A status with `stages[i]` clusters in stage `i`, each with `depth` conditions; `tag`
+    /// makes every string differ between two statuses of the same shape.
+    fn status(stages: &[usize], depth: usize, tag: &str) -> UpdateRunStatus {
+        let stage = |s: usize, clusters: usize| StageUpdatingStatus {
+            stage_name: format!("{tag}stage-{s}"),
+            clusters: (0..clusters)
+                .map(|c| ClusterUpdatingStatus {
+                    cluster_name: format!("{tag}member-{s}-{c}"),
+                    resource_override_snapshots: (0..c % 2)
+                        .map(|i| NamespacedName { namespace: tag.to_owned(), name: format!("ro-{i}") })
+                        .collect(),
+                    cluster_resource_override_snapshots: (0..c % 3).map(|i| format!("{tag}cro-{i}")).collect(),
+                    conditions: conditions((c + depth) % (depth + 1), tag),
+                    extra: Extra::new(),
+                })
+                .collect(),
+            after_stage_task_status: (0..s % 2)
+                .map(|_| StageTaskStatus {
+                    type_: StageTaskType::Approval,
+                    approval_request_name: format!("{tag}approval"),
+                    conditions: conditions(depth, tag),
+                    extra: Extra::new(),
+                })
+                .collect(),
+            before_stage_task_status: Vec::new(),
+            start_time: (s % 2 == 0).then(|| Time::from_unix_seconds(s as i64)),
+            end_time: None,
+            conditions: conditions(depth.min(2), tag),
+            extra: Extra::new(),
+        };
+        UpdateRunStatus {
+            policy_snapshot_index_used: format!("{tag}0"),
+            policy_observed_cluster_count: stages.iter().sum::<usize>() as i64,
+            resource_snapshot_index_used: tag.to_owned(),
+            apply_strategy: None,
+            update_strategy_snapshot: None,
+            stages_status: stages.iter().enumerate().map(|(s, &n)| stage(s, n)).collect(),
+            deletion_stage_status: (depth % 2 == 1).then(|| stage(9, depth)),
+            conditions: conditions(depth, tag),
+            extra: Extra::new(),
+        }
+    }
+
+    /// `clone_from` reuses buffers, and must still leave an exact copy whatever the two shapes:
+    /// fewer or more stages, clusters and conditions, strings shorter or longer, options set or
+    /// unset on either side.
+    #[test]
+    fn clone_from_copies_exactly_whatever_it_overwrites() {
+        let shapes = [
+            status(&[], 0, ""),
+            status(&[3], 1, "a"),
+            status(&[3], 1, "bbbbbbbbbbbbbbbb"),
+            status(&[1, 4, 2], 2, "c"),
+            status(&[5, 0, 2, 7], 3, "dd"),
+            UpdateRunStatus::default(),
+        ];
+        for from in &shapes {
+            for to in &shapes {
+                let mut copy = to.clone();
+                copy.clone_from(from);
+                assert_eq!(&copy, from);
+
+                let mut run = StagedUpdateRun::new(ObjectMeta::named("to"), UpdateRunSpec::default());
+                run.status = Some(to.clone());
+                let mut source = StagedUpdateRun::new(ObjectMeta::named("from"), UpdateRunSpec::default());
+                source.status = Some(from.clone());
+                run.clone_from(&source);
+                assert_eq!(run, source);
+            }
+        }
+    }
+}

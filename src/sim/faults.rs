@@ -254,6 +254,8 @@ pub(crate) struct SimFleet<'a> {
     /// An action held back by [`Fault::ReorderActions`], applied after the next one.
     pub(crate) deferred: Option<Action>,
     actions_seen: usize,
+    /// A run the simulation is done with: the observation is copied over it, reusing its buffers.
+    pub(crate) spare: Option<UpdateRun>,
 }
 
 /// Which observations a [`SimFleet`] keeps copies of after serving them.
@@ -288,11 +290,13 @@ impl<'a> SimFleet<'a> {
             persisted: false,
             deferred: None,
             actions_seen: 0,
+            spare: None,
         }
     }
 
     fn observe_now(&mut self, run: &ObjectRef) -> Result<Observation, FleetError> {
-        let fresh = self.hub.observation(run).ok_or_else(|| FleetError::NotFound(run.to_string()))?;
+        let fresh =
+            self.hub.observation_over(run, self.spare.take()).ok_or_else(|| FleetError::NotFound(run.to_string()))?;
         self.hub.begin_reconcile(run);
         // Copying a whole observation costs as much as the engine's step: only when it is used.
         if self.keep.fresh {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::action::{Action, ObjectRef};
 use crate::api::well_known::{self, condition_types as ct};
-use crate::api::{remove_condition, set_condition};
+use crate::api::{UpdateRunStatus, remove_condition, set_condition};
 use crate::driver::{Applied, Fleet, FleetError, Observation, UpdateRun};
 use crate::world::ObservedApproval;
 
@@ -231,14 +231,15 @@ impl Hub {
                 run.metadata().resource_version.as_deref().unwrap_or("")
             )));
         }
-        let new = run.status().cloned().unwrap_or_default();
-        let events = status_events(stored.status(), &new, now, &stored.spec().placement_name);
+        let empty = UpdateRunStatus::default();
+        let new = run.status().unwrap_or(&empty);
+        let events = status_events(stored.status(), new, now, &stored.spec().placement_name);
         stored.metadata_mut().resource_version = Some(rv.clone());
         let mark = match &self.actor {
             Some(a) if a.run == key => a.mark.min(self.transcript.len()),
             _ => self.transcript.len(),
         };
-        stored.set_status(new);
+        stored.copy_status_from(new);
         // The engine's decisions read before the writes that carried them out — except accepted
         // approvals, which come first: they are what let the stage finish.
         let (accepted, rest): (Vec<Event>, Vec<Event>) =

@@ -223,7 +223,20 @@ impl Hub {
 
     /// What the driver observes for `run`: the run and the world around it.
     pub fn observation(&self, run: &ObjectRef) -> Option<Observation> {
-        let run = self.runs.get(&key_ref(run))?.clone();
+        self.observation_over(run, None)
+    }
+
+    /// [`observation`](Hub::observation), with the run copied over `spare` (a run its caller is
+    /// done with), so that the copy reuses its buffers.
+    pub(crate) fn observation_over(&self, run: &ObjectRef, spare: Option<UpdateRun>) -> Option<Observation> {
+        let stored = self.runs.get(&key_ref(run))?;
+        let run = match spare {
+            Some(mut spare) => {
+                spare.clone_from(stored);
+                spare
+            }
+            None => stored.clone(),
+        };
         let world = self.world_for(&run);
         Some(Observation { run, world })
     }

@@ -156,6 +156,9 @@ pub struct Simulation {
     /// Whether reconciles are recorded, and the record.
     record: bool,
     reconciles: Vec<transcript::ReconcileRecord>,
+    /// The run of the last driver step, kept so that the next observation is copied over it
+    /// (reusing its buffers) instead of being allocated anew while this one is freed.
+    spare_run: Option<UpdateRun>,
 }
 
 impl Simulation {
@@ -183,6 +186,7 @@ impl Simulation {
             chaos: settings.faults.clone().map(Chaos::new),
             record: false,
             reconciles: Vec::new(),
+            spare_run: None,
         }
     }
 
@@ -511,6 +515,7 @@ impl Simulation {
         }
         let stale_note = stale.is_some();
         let mut fleet = SimFleet::new(&mut self.hub, active, drawn.clone(), nth, stale, keep);
+        fleet.spare = self.spare_run.take();
         let result = block_on_ready(self.driver.step(&mut fleet, &run_ref, now));
         fleet.flush_deferred();
         let SimFleet { fresh, fired, served, applied, persisted, .. } = fleet;
@@ -570,6 +575,7 @@ impl Simulation {
                     self.record_run_event(key, EventKind::FaultInjected, Fault::Restart.describe());
                     self.restart_controller(hub_now.add_ceil(self.retry_after()));
                 }
+                self.spare_run = Some(step.run);
             }
             Err(DriverError::Engine { run, source }) => return Err(SimError::Engine { run, source }),
             Err(e) => {
