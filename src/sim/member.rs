@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use crate::api::well_known::condition_types as ct;
 use crate::api::{
-    ApplyStrategy, Binding, BindingState, Condition, ConditionStatus, Duration, find_condition, is_condition_true,
-    set_condition,
+    ApplyStrategy, Binding, BindingState, Condition, ConditionStatus, Duration, ResourceSnapshot, find_condition,
+    is_condition_true, set_condition,
 };
 
 use super::clock::SplitMix64;
@@ -106,7 +106,7 @@ struct Agent {
     delay: Delay,
     failure: Option<MemberFailure>,
     /// What each placement (by key) put on the cluster.
-    objects: BTreeMap<Key, Vec<Value>>,
+    objects: BTreeMap<Key, Arc<[Value]>>,
     applies: usize,
     /// Draws the delays of [`Delay::Seeded`] (unused by the other delays).
     rng: SplitMix64,
@@ -157,6 +157,33 @@ pub(crate) struct Members {
     seen: Option<(u64, u64)>,
     /// Bindings to look at again although they were not written (`heal` forgot their apply).
     recheck: BTreeSet<Key>,
+    /// The resource snapshot applied last: applies come in waves of the same snapshot.
+    last_snapshot: Option<AppliedSnapshot>,
+}
+
+/// A resource snapshot's resources as every cluster that applies it holds them (one shared copy),
+/// and their summary for the transcript.
+#[derive(Clone, Debug)]
+struct AppliedSnapshot {
+    /// The snapshot's uid: a snapshot deleted and created again under its name is another one.
+    uid: Option<String>,
+    resources: Arc<[Value]>,
+    summary: String,
+}
+
+impl AppliedSnapshot {
+    /// The memo for `snapshot`, computed when `memo` holds another snapshot.
+    fn of<'m>(memo: &'m mut Option<AppliedSnapshot>, snapshot: &ResourceSnapshot) -> &'m AppliedSnapshot {
+        if memo.as_ref().is_none_or(|m| m.uid != snapshot.metadata.uid) {
+            let resources = &snapshot.spec.selected_resources;
+            *memo = Some(AppliedSnapshot {
+                uid: snapshot.metadata.uid.clone(),
+                resources: resources.as_slice().into(),
+                summary: super::resources::summarize(resources),
+            });
+        }
+        memo.as_ref().expect("just filled")
+    }
 }
 
 impl Members {
@@ -303,54 +330,62 @@ impl Members {
         let placement = Hub::placement_of(&b.metadata);
         let ns = placement.0.clone();
         // The snapshot's resources: all a member needs of it.
-        let snapshot =
-            hub.resource_snapshots.get(&(ns.clone(), snapshot_name.clone())).map(|s| s.spec.selected_resources.clone());
+        let snapshot = hub
+            .resource_snapshots
+            .get(&(ns.clone(), snapshot_name.clone()))
+            .map(|s| AppliedSnapshot::of(&mut self.last_snapshot, s).clone());
         let failure = self.agent(cluster).failure.clone();
 
         let mut conditions: Vec<(String, ConditionStatus, String)> = Vec::new();
-        let event;
         let order = [ct::OVERRIDDEN, ct::WORK_SYNCHRONIZED, ct::APPLIED, ct::AVAILABLE];
         let ok_reasons = ["NoOverrideSpecified", "AllWorkSynced", "AllWorkHaveBeenApplied", "AllWorkAreAvailable"];
-        if let Some(f) = failure {
-            for (t, r) in order.iter().zip(ok_reasons) {
-                if *t == f.condition {
-                    break;
+        let event = match (failure, snapshot) {
+            (Some(f), snapshot) => {
+                for (t, r) in order.iter().zip(ok_reasons) {
+                    if *t == f.condition {
+                        break;
+                    }
+                    conditions.push((t.to_string(), ConditionStatus::True, r.to_owned()));
                 }
-                conditions.push((t.to_string(), ConditionStatus::True, r.to_owned()));
+                conditions.push((f.condition.clone(), ConditionStatus::False, f.reason.clone()));
+                // Unavailable is applied but not ready: the resources are on the cluster.
+                if f.condition == ct::AVAILABLE
+                    && let Some(applied) = snapshot
+                {
+                    self.agent(cluster).objects.insert(placement.clone(), applied.resources);
+                }
+                Event::new(now, EventKind::MemberFailed)
+                    .snapshot(&snapshot_name)
+                    .detail(format!("{} False: {}", f.condition, f.reason))
             }
-            conditions.push((f.condition.clone(), ConditionStatus::False, f.reason.clone()));
-            // Unavailable is applied but not ready: the resources are on the cluster.
-            if f.condition == ct::AVAILABLE
-                && let Some(resources) = snapshot
-            {
-                self.agent(cluster).objects.insert(placement.clone(), resources);
+            (None, None) => {
+                conditions.push((
+                    ct::WORK_SYNCHRONIZED.to_owned(),
+                    ConditionStatus::False,
+                    "ResourceSnapshotNotFound".to_owned(),
+                ));
+                Event::new(now, EventKind::MemberFailed)
+                    .snapshot(&snapshot_name)
+                    .detail("WorkSynchronized False: ResourceSnapshotNotFound")
             }
-            event = Event::new(now, EventKind::MemberFailed)
-                .snapshot(&snapshot_name)
-                .detail(format!("{} False: {}", f.condition, f.reason));
-        } else if snapshot.is_none() {
-            conditions.push((
-                ct::WORK_SYNCHRONIZED.to_owned(),
-                ConditionStatus::False,
-                "ResourceSnapshotNotFound".to_owned(),
-            ));
-            event = Event::new(now, EventKind::MemberFailed)
-                .snapshot(&snapshot_name)
-                .detail("WorkSynchronized False: ResourceSnapshotNotFound");
-        } else if report_diff {
-            conditions.push((ct::OVERRIDDEN.to_owned(), ConditionStatus::True, ok_reasons[0].to_owned()));
-            conditions.push((ct::WORK_SYNCHRONIZED.to_owned(), ConditionStatus::True, ok_reasons[1].to_owned()));
-            conditions.push((ct::DIFF_REPORTED.to_owned(), ConditionStatus::True, "DiffReportedStatusTrue".to_owned()));
-            event = Event::new(now, EventKind::MemberDiffReported).snapshot(&snapshot_name);
-        } else {
-            for (t, r) in order.iter().zip(ok_reasons) {
-                conditions.push((t.to_string(), ConditionStatus::True, r.to_owned()));
+            (None, Some(_)) if report_diff => {
+                conditions.push((ct::OVERRIDDEN.to_owned(), ConditionStatus::True, ok_reasons[0].to_owned()));
+                conditions.push((ct::WORK_SYNCHRONIZED.to_owned(), ConditionStatus::True, ok_reasons[1].to_owned()));
+                conditions.push((
+                    ct::DIFF_REPORTED.to_owned(),
+                    ConditionStatus::True,
+                    "DiffReportedStatusTrue".to_owned(),
+                ));
+                Event::new(now, EventKind::MemberDiffReported).snapshot(&snapshot_name)
             }
-            let resources = snapshot.unwrap_or_default();
-            let summary = super::resources::summarize(&resources);
-            self.agent(cluster).objects.insert(placement.clone(), resources);
-            event = Event::new(now, EventKind::MemberApplied).snapshot(&snapshot_name).detail(summary);
-        }
+            (None, Some(applied)) => {
+                for (t, r) in order.iter().zip(ok_reasons) {
+                    conditions.push((t.to_string(), ConditionStatus::True, r.to_owned()));
+                }
+                self.agent(cluster).objects.insert(placement.clone(), applied.resources);
+                Event::new(now, EventKind::MemberApplied).snapshot(&snapshot_name).detail(applied.summary)
+            }
+        };
 
         let rv = hub.next_rv();
         let Some(b) = hub.bindings.get_mut(key).map(Arc::make_mut) else { return };
@@ -403,8 +438,11 @@ impl Members {
         hub.clusters
             .keys()
             .map(|c| {
-                let objects =
-                    self.agents.get(c).map(|a| a.objects.values().flatten().cloned().collect()).unwrap_or_default();
+                let objects = self
+                    .agents
+                    .get(c)
+                    .map(|a| a.objects.values().flat_map(|o| o.iter()).cloned().collect())
+                    .unwrap_or_default();
                 (c.clone(), objects)
             })
             .collect()
