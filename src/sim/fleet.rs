@@ -201,7 +201,8 @@ impl Hub {
         for e in &mut self.transcript[mark..] {
             if matches!(e.event, EventKind::BindingUpdated | EventKind::RolloutStarted) && e.stage.is_none() {
                 let stage_of = stage_of.get_or_insert_with(|| {
-                    let mut map = HashMap::new();
+                    let clusters = status.stages_status.iter().map(|s| s.clusters.len()).sum();
+                    let mut map = HashMap::with_capacity(clusters);
                     for s in &status.stages_status {
                         for c in &s.clusters {
                             map.entry(c.cluster_name.as_str()).or_insert(s.stage_name.as_str());

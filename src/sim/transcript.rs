@@ -426,14 +426,21 @@ fn stage_events(old: Option<&StageUpdatingStatus>, new: &StageUpdatingStatus, at
             _ => {}
         }
     }
-    // Each old cluster entry by name (the first one, as a search would find it), built once: a
-    // stage may hold thousands of clusters.
+    // Each new cluster's old entry: the one at the same position when both list the same names in
+    // the same order (a run's plan rarely changes), else the first one of its name, as a search
+    // would find it, from a map built once (a stage may hold thousands of clusters).
+    let old_list = old.map_or(&[][..], |s| s.clusters.as_slice());
+    let same_order = old_list.len() == new.clusters.len()
+        && old_list.iter().zip(&new.clusters).all(|(o, n)| o.cluster_name == n.cluster_name);
     let mut old_clusters: HashMap<&str, &ClusterUpdatingStatus> = HashMap::new();
-    for c in old.map_or(&[][..], |s| s.clusters.as_slice()) {
-        old_clusters.entry(c.cluster_name.as_str()).or_insert(c);
+    if !same_order {
+        for c in old_list {
+            old_clusters.entry(c.cluster_name.as_str()).or_insert(c);
+        }
     }
-    for cluster in &new.clusters {
-        let before = old_clusters.get(cluster.cluster_name.as_str());
+    for (i, cluster) in new.clusters.iter().enumerate() {
+        let before =
+            if same_order { old_list.get(i) } else { old_clusters.get(cluster.cluster_name.as_str()).copied() };
         let old_conds = before.map_or(no_conditions, |c| c.conditions.as_slice());
         if let Some(c) = entered(old_conds, &cluster.conditions, ct::SUCCEEDED) {
             let e = match c.status {
