@@ -27,6 +27,7 @@ pub enum UpdateRun {
 }
 
 impl Clone for UpdateRun {
+    #[inline]
     fn clone(&self) -> Self {
         match self {
             UpdateRun::Cluster(run) => UpdateRun::Cluster(run.clone()),
@@ -35,6 +36,7 @@ impl Clone for UpdateRun {
     }
 
     /// Copies `source` over `self`, reusing the status's buffers when both are of the same kind.
+    #[inline]
     fn clone_from(&mut self, source: &Self) {
         match (self, source) {
             (UpdateRun::Cluster(to), UpdateRun::Cluster(from)) => to.clone_from(from),

@@ -180,7 +180,7 @@ pub struct Condition {
     pub extra: Extra,
 }
 
-super::clone_in_place!(Condition { type_, status, observed_generation, last_transition_time, reason, message, extra });
+super::clone_in_place!(Condition { type_, status, observed_generation, last_transition_time, reason, message });
 
 fn is_zero(v: &i64) -> bool {
     *v == 0

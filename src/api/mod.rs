@@ -81,24 +81,37 @@ pub enum Scope {
 /// copying one status over another reuses the target's strings and vectors instead of allocating
 /// new ones and freeing the old (the derived `clone_from` clones, then drops). A controller that
 /// keeps a run between reconciles, or a store that overwrites a stored status, copies a 10,000-
-/// cluster status without a single allocation when the shapes match. Both methods destructure
-/// `Self` without `..`, so adding a field and forgetting it here does not compile.
+/// cluster status without a single allocation when the shapes match. Every type it is used on
+/// has an `extra` map, copied by [`copy_extra`]; the other fields are listed, and both methods
+/// destructure `Self` without `..`, so adding a field and forgetting it here does not compile.
 macro_rules! clone_in_place {
     ($name:ident { $($field:ident),+ $(,)? }) => {
         impl Clone for $name {
+            #[inline]
             fn clone(&self) -> Self {
-                let $name { $($field),+ } = self;
-                $name { $($field: Clone::clone($field)),+ }
+                let $name { $($field,)+ extra } = self;
+                $name { $($field: Clone::clone($field),)+ extra: extra.clone() }
             }
 
+            #[inline]
             fn clone_from(&mut self, source: &Self) {
-                let $name { $($field),+ } = self;
+                let $name { $($field,)+ extra } = self;
                 $( Clone::clone_from($field, &source.$field); )+
+                $crate::api::copy_extra(extra, &source.extra);
             }
         }
     };
 }
 pub(crate) use clone_in_place;
+
+/// Copies unknown fields over unknown fields. Almost always both sides are empty, and then there
+/// is nothing to do (an empty map's `clone_from` still walks its index table and entries).
+#[inline]
+pub(crate) fn copy_extra(to: &mut Extra, from: &Extra) {
+    if !(to.is_empty() && from.is_empty()) {
+        to.clone_from(from);
+    }
+}
 
 /// Defines a string-valued enum whose unknown values are kept rather than rejected, so that a
 /// value written by a newer KubeFleet (or typed by a user) reaches validation and produces a
@@ -191,6 +204,7 @@ macro_rules! kube_kind {
         }
 
         impl Clone for $name {
+            #[inline]
             fn clone(&self) -> Self {
                 $name {
                     api_version: self.api_version.clone(),
@@ -203,13 +217,14 @@ macro_rules! kube_kind {
             }
 
             /// Copies `source` over `self` field by field, reusing the status's buffers.
+            #[inline]
             fn clone_from(&mut self, source: &Self) {
                 self.api_version.clone_from(&source.api_version);
                 self.kind.clone_from(&source.kind);
                 self.metadata.clone_from(&source.metadata);
                 self.spec.clone_from(&source.spec);
                 $( <Option<$status> as Clone>::clone_from(&mut self.status, &source.status); )?
-                self.extra.clone_from(&source.extra);
+                $crate::api::copy_extra(&mut self.extra, &source.extra);
             }
         }
 

@@ -69,6 +69,11 @@ string_enum! {
 }
 
 /// The status KubeFleet's controller writes on a run, field for field.
+///
+/// [`Clone::clone_from`] copies one status over another field by field, reusing the target's
+/// strings and vectors (as do the run kinds' and [`Condition`]'s): a store that overwrites the
+/// status it keeps, or a loop that copies each observation over the previous one, allocates
+/// nothing when the shapes match.
 #[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateRunStatus {
@@ -109,8 +114,7 @@ super::clone_in_place!(UpdateRunStatus {
     update_strategy_snapshot,
     stages_status,
     deletion_stage_status,
-    conditions,
-    extra
+    conditions
 });
 
 fn is_zero(v: &i64) -> bool {
@@ -154,8 +158,7 @@ super::clone_in_place!(StageUpdatingStatus {
     before_stage_task_status,
     start_time,
     end_time,
-    conditions,
-    extra
+    conditions
 });
 
 /// The status of one cluster within a stage.
@@ -183,8 +186,7 @@ super::clone_in_place!(ClusterUpdatingStatus {
     cluster_name,
     resource_override_snapshots,
     cluster_resource_override_snapshots,
-    conditions,
-    extra
+    conditions
 });
 
 impl ClusterUpdatingStatus {
@@ -212,7 +214,7 @@ pub struct StageTaskStatus {
     pub extra: Extra,
 }
 
-super::clone_in_place!(StageTaskStatus { type_, approval_request_name, conditions, extra });
+super::clone_in_place!(StageTaskStatus { type_, approval_request_name, conditions });
 
 kube_kind! {
     /// `ClusterStagedUpdateRun` (short name `csur`), cluster-scoped; rolls out a
