@@ -216,7 +216,7 @@ macro_rules! kube_kind {
                 }
             }
 
-            /// Copies `source` over `self` field by field, reusing the status's buffers.
+            /// Copies `source` over `self` field by field; a run's status reuses its buffers.
             #[inline]
             fn clone_from(&mut self, source: &Self) {
                 self.api_version.clone_from(&source.api_version);
