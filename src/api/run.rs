@@ -308,7 +308,7 @@ mod tests {
                 })
                 .collect(),
             before_stage_task_status: Vec::new(),
-            start_time: (s % 2 == 0).then(|| Time::from_unix_seconds(s as i64)),
+            start_time: s.is_multiple_of(2).then(|| Time::from_unix_seconds(s as i64)),
             end_time: None,
             conditions: conditions(depth.min(2), tag),
             extra: Extra::new(),
