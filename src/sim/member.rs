@@ -165,7 +165,8 @@ pub(crate) struct Members {
 /// and their summary for the transcript.
 #[derive(Clone, Debug)]
 struct AppliedSnapshot {
-    /// The snapshot's uid: a snapshot deleted and created again under its name is another one.
+    /// The snapshot's uid: a snapshot deleted and created again under its name is another one
+    /// (the hub stamps every snapshot with one; a snapshot without one is never taken as known).
     uid: Option<String>,
     resources: Arc<[Value]>,
     summary: String,
@@ -174,7 +175,7 @@ struct AppliedSnapshot {
 impl AppliedSnapshot {
     /// The memo for `snapshot`, computed when `memo` holds another snapshot.
     fn of<'m>(memo: &'m mut Option<AppliedSnapshot>, snapshot: &ResourceSnapshot) -> &'m AppliedSnapshot {
-        if memo.as_ref().is_none_or(|m| m.uid != snapshot.metadata.uid) {
+        if memo.as_ref().is_none_or(|m| m.uid.is_none() || m.uid != snapshot.metadata.uid) {
             let resources = &snapshot.spec.selected_resources;
             *memo = Some(AppliedSnapshot {
                 uid: snapshot.metadata.uid.clone(),
