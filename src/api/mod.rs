@@ -79,9 +79,11 @@ pub enum Scope {
 
 /// Implements `Clone` field by field, with a `clone_from` that recurses into the fields so that
 /// copying one status over another reuses the target's strings and vectors instead of allocating
-/// new ones and freeing the old (the derived `clone_from` clones, then drops). A controller that
-/// keeps a run between reconciles, or a store that overwrites a stored status, copies a 10,000-
-/// cluster status without a single allocation when the shapes match. Every type it is used on
+/// new ones and freeing the old (the derived `clone_from` clones, then drops). A store that
+/// overwrites a stored status, or a loop that copies each observation over the previous one,
+/// copies a 10,000-cluster status without allocating for its stages, clusters or conditions when
+/// the shapes match (the few fleet-independent fields, such as the recorded strategy, are cloned
+/// whole). Every type it is used on
 /// has an `extra` map, copied by [`copy_extra`]; the other fields are listed, and both methods
 /// destructure `Self` without `..`, so adding a field and forgetting it here does not compile.
 macro_rules! clone_in_place {
@@ -203,6 +205,8 @@ macro_rules! kube_kind {
             pub extra: $crate::api::Extra,
         }
 
+        // `clone` names every field, so a field added to the struct fails to compile here, next
+        // to `clone_from`, which must copy it too.
         impl Clone for $name {
             #[inline]
             fn clone(&self) -> Self {

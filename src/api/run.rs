@@ -73,7 +73,8 @@ string_enum! {
 /// [`Clone::clone_from`] copies one status over another field by field, reusing the target's
 /// strings and vectors (as do the run kinds' and [`Condition`]'s): a store that overwrites the
 /// status it keeps, or a loop that copies each observation over the previous one, allocates
-/// nothing when the shapes match.
+/// nothing per stage, cluster or condition when the shapes match; only the recorded apply
+/// strategy and strategy snapshot are cloned whole.
 #[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateRunStatus {

@@ -426,21 +426,30 @@ fn stage_events(old: Option<&StageUpdatingStatus>, new: &StageUpdatingStatus, at
             _ => {}
         }
     }
-    // Each new cluster's old entry: the one at the same position when both list the same names in
-    // the same order (a run's plan rarely changes), else the first one of its name, as a search
-    // would find it, from a map built once (a stage may hold thousands of clusters).
+    // Each new cluster entry is compared with its own old entry: the old entry of the same name
+    // and the same occurrence (the second `member-1` with the second `member-1`; only a status the
+    // engine rejects lists a name twice). When both list the same names in the same order — a
+    // run's plan rarely changes — that is the entry at the same position; otherwise the entries
+    // are found through a map built once (a stage may hold thousands of clusters).
     let old_list = old.map_or(&[][..], |s| s.clusters.as_slice());
     let same_order = old_list.len() == new.clusters.len()
         && old_list.iter().zip(&new.clusters).all(|(o, n)| o.cluster_name == n.cluster_name);
-    let mut old_clusters: HashMap<&str, &ClusterUpdatingStatus> = HashMap::new();
+    let mut old_by_name: HashMap<&str, Vec<&ClusterUpdatingStatus>> = HashMap::new();
     if !same_order {
         for c in old_list {
-            old_clusters.entry(c.cluster_name.as_str()).or_insert(c);
+            old_by_name.entry(c.cluster_name.as_str()).or_default().push(c);
         }
     }
+    let mut occurrences: HashMap<&str, usize> = HashMap::new();
     for (i, cluster) in new.clusters.iter().enumerate() {
-        let before =
-            if same_order { old_list.get(i) } else { old_clusters.get(cluster.cluster_name.as_str()).copied() };
+        let before = if same_order {
+            old_list.get(i)
+        } else {
+            let name = cluster.cluster_name.as_str();
+            let nth = occurrences.entry(name).or_default();
+            *nth += 1;
+            old_by_name.get(name).and_then(|entries| entries.get(*nth - 1)).copied()
+        };
         let old_conds = before.map_or(no_conditions, |c| c.conditions.as_slice());
         if let Some(c) = entered(old_conds, &cluster.conditions, ct::SUCCEEDED) {
             let e = match c.status {
@@ -474,6 +483,40 @@ fn stage_events(old: Option<&StageUpdatingStatus>, new: &StageUpdatingStatus, at
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn cluster(name: &str, succeeded: bool) -> ClusterUpdatingStatus {
+        let mut c = ClusterUpdatingStatus::new(name);
+        if succeeded {
+            c.conditions.push(Condition::new(ct::SUCCEEDED, ConditionStatus::True, 1, "ClusterUpdatingSucceeded", ""));
+        }
+        c
+    }
+
+    fn cluster_events(old: &[ClusterUpdatingStatus], new: &[ClusterUpdatingStatus]) -> Vec<(EventKind, String)> {
+        let stage = |clusters: &[ClusterUpdatingStatus]| StageUpdatingStatus {
+            stage_name: "staging".into(),
+            clusters: clusters.to_vec(),
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        stage_events(Some(&stage(old)), &stage(new), Time::from_unix_seconds(0), &mut out);
+        out.into_iter().map(|e| (e.event, e.cluster.unwrap_or_default())).collect()
+    }
+
+    /// A cluster entry is compared with its own previous entry, also when a (rejected) status
+    /// lists a name twice: an unchanged stage reports nothing, whether the names line up or not.
+    #[test]
+    fn each_cluster_entry_is_compared_with_its_own_old_entry() {
+        let old = [cluster("member-1", false), cluster("member-1", true)];
+        assert_eq!(cluster_events(&old, &old), []);
+        let grown = [cluster("member-1", false), cluster("member-1", true), cluster("member-2", false)];
+        assert_eq!(cluster_events(&old, &grown), []);
+        let reordered = [cluster("member-2", true), cluster("member-1", false), cluster("member-1", true)];
+        assert_eq!(cluster_events(&old, &reordered), [(EventKind::ClusterSucceeded, "member-2".to_owned())]);
+        let second_done = [cluster("member-1", false), cluster("member-1", true)];
+        let first_done = [cluster("member-1", true), cluster("member-1", true)];
+        assert_eq!(cluster_events(&second_done, &first_done), [(EventKind::ClusterSucceeded, "member-1".to_owned())]);
+    }
 
     #[test]
     fn kinds_are_kebab_case() {
