@@ -278,8 +278,11 @@
 //! behaviours, event schedules and faults, plays them in the simulator and checks nine rollout
 //! invariants on the result; its module docs are the guide, from a strategy of your own to a
 //! failing case minimised by proptest.
+// Without the feature there is no `testing` module to link to; the name stays plain text.
+#![cfg_attr(not(feature = "proptest"), allow(rustdoc::broken_intra_doc_links))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod action;
 pub mod api;
@@ -289,6 +292,7 @@ mod engine;
 mod gocompat;
 pub mod sim;
 #[cfg(feature = "proptest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "proptest")))]
 pub mod testing;
 mod wake;
 mod world;
