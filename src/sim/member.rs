@@ -176,14 +176,16 @@ impl AppliedSnapshot {
     /// The memo for `snapshot`, computed when `memo` holds another snapshot.
     fn of<'m>(memo: &'m mut Option<AppliedSnapshot>, snapshot: &ResourceSnapshot) -> &'m AppliedSnapshot {
         if memo.as_ref().is_none_or(|m| m.uid.is_none() || m.uid != snapshot.metadata.uid) {
+            *memo = None;
+        }
+        memo.get_or_insert_with(|| {
             let resources = &snapshot.spec.selected_resources;
-            *memo = Some(AppliedSnapshot {
+            AppliedSnapshot {
                 uid: snapshot.metadata.uid.clone(),
                 resources: resources.as_slice().into(),
                 summary: super::resources::summarize(resources),
-            });
-        }
-        memo.as_ref().expect("just filled")
+            }
+        })
     }
 }
 
