@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crate::api::well_known::{IS_LATEST_SNAPSHOT_LABEL, RESOURCE_INDEX_LABEL};
-use crate::api::{Binding, Placement, PolicySnapshot, ResourceSnapshot, Scope};
+use crate::api::{Binding, ObjectMeta, Placement, PolicySnapshot, ResourceSnapshot, Scope};
 use crate::world::{ObservedApproval, World};
 
 use super::EngineError;
@@ -122,15 +122,17 @@ impl<'w> Hub<'w> {
         self.world.placement.as_ref()
     }
 
+    /// Whether an object belongs to the placement and is labelled `label=value`.
+    fn owns(&self, meta: &ObjectMeta, label: &str, value: &str) -> bool {
+        meta.belongs_to_placement(self.namespace, self.placement_name) && meta.label(label) == Some(value)
+    }
+
     /// Policy snapshots labelled latest for the placement.
     pub(crate) fn latest_policy_snapshots(&self) -> Vec<&'w PolicySnapshot> {
         self.world
             .policy_snapshots
             .iter()
-            .filter(|s| {
-                s.metadata.belongs_to_placement(self.namespace, self.placement_name)
-                    && s.metadata.label(IS_LATEST_SNAPSHOT_LABEL) == Some("true")
-            })
+            .filter(|s| self.owns(&s.metadata, IS_LATEST_SNAPSHOT_LABEL, "true"))
             .collect()
     }
 
@@ -145,14 +147,7 @@ impl<'w> Hub<'w> {
 
     /// Resource snapshots whose index label is exactly `index`.
     pub(crate) fn resource_snapshots_with_index(&self, index: &str) -> Vec<&'w ResourceSnapshot> {
-        self.world
-            .resource_snapshots
-            .iter()
-            .filter(|s| {
-                s.metadata.belongs_to_placement(self.namespace, self.placement_name)
-                    && s.metadata.label(RESOURCE_INDEX_LABEL) == Some(index)
-            })
-            .collect()
+        self.world.resource_snapshots.iter().filter(|s| self.owns(&s.metadata, RESOURCE_INDEX_LABEL, index)).collect()
     }
 
     /// The latest master resource snapshot of the placement, and its index.
@@ -160,11 +155,7 @@ impl<'w> Hub<'w> {
         self.world
             .resource_snapshots
             .iter()
-            .filter(|s| {
-                s.metadata.belongs_to_placement(self.namespace, self.placement_name)
-                    && s.metadata.label(IS_LATEST_SNAPSHOT_LABEL) == Some("true")
-                    && s.is_master()
-            })
+            .filter(|s| self.owns(&s.metadata, IS_LATEST_SNAPSHOT_LABEL, "true") && s.is_master())
             .filter_map(|s| Some((s, s.index_label()?.parse::<i64>().ok()?)))
             .max_by_key(|(_, i)| *i)
     }
