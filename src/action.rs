@@ -42,6 +42,10 @@ impl std::fmt::Display for ObjectRef {
 /// only the actions still needed.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
+// `UpdateBinding` is the largest variant and, with `MarkBindingRolloutStarted`, the most common
+// one (one of each per cluster a rollout starts): boxing its spec would cost an allocation per
+// action and save no memory in the lists a rollout produces.
+#[allow(clippy::large_enum_variant)]
 pub enum Action {
     /// Add [`UPDATE_RUN_FINALIZER`](well_known::UPDATE_RUN_FINALIZER) to the run: an update of
     /// the run object guarded by `resource_version`, as KubeFleet's `client.Update` is. (A blind

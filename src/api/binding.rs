@@ -80,7 +80,49 @@ pub struct BindingSpec {
     /// The apply strategy to use.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub apply_strategy: Option<ApplyStrategy>,
-    /// Fields this crate does not model (`clusterDecision`), kept verbatim.
+    /// Why the scheduler picked the cluster. KubeFleet always writes it; a binding read without
+    /// one is written back without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_decision: Option<ClusterDecision>,
+    /// Fields this crate does not model, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// `spec.clusterDecision`: the scheduler's decision about one cluster. The engine never reads
+/// it; it is typed so that copying a binding copies two strings rather than a JSON map.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterDecision {
+    /// The member cluster the decision is about.
+    #[serde(default)]
+    pub cluster_name: String,
+    /// Whether the scheduler selected the cluster.
+    #[serde(default)]
+    pub selected: bool,
+    /// The cluster's scores, when the policy scored it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_score: Option<ClusterScore>,
+    /// Why the cluster was, or was not, selected.
+    #[serde(default)]
+    pub reason: String,
+    /// Fields this crate does not model, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// `spec.clusterDecision.clusterScore`: the scores the scheduler gave a cluster.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterScore {
+    /// From the policy's preferred cluster affinity (absent when the cluster does not meet the
+    /// required affinity).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affinity_score: Option<i32>,
+    /// From the policy's topology spread constraints (`priorityScore` on the wire).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority_score: Option<i32>,
+    /// Fields this crate does not model, kept verbatim.
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -95,4 +137,69 @@ pub struct BindingStatus {
     /// Fields this crate does not model (failed/drifted/diffed placements), kept verbatim.
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn spec(decision: Option<serde_json::Value>) -> serde_json::Value {
+        let mut spec = json!({
+            "state": "Bound",
+            "resourceSnapshotName": "web-1-snapshot",
+            "schedulingPolicySnapshotName": "web-0",
+            "targetCluster": "member-1",
+        });
+        if let Some(d) = decision {
+            spec["clusterDecision"] = d;
+        }
+        spec
+    }
+
+    #[test]
+    fn cluster_decision_is_typed_and_round_trips_with_unknown_fields() {
+        let wire = spec(Some(json!({
+            "clusterName": "member-1",
+            "selected": true,
+            "clusterScore": {"affinityScore": 20, "priorityScore": -3, "futureScore": 1},
+            "reason": "picked by scheduling policy",
+            "futureField": {"kept": ["verbatim"]},
+        })));
+        let parsed: BindingSpec = serde_json::from_value(wire.clone()).unwrap();
+        let decision = parsed.cluster_decision.as_ref().unwrap();
+        assert_eq!(decision.cluster_name, "member-1");
+        assert!(decision.selected);
+        assert_eq!(decision.reason, "picked by scheduling policy");
+        let score = decision.cluster_score.as_ref().unwrap();
+        assert_eq!((score.affinity_score, score.priority_score), (Some(20), Some(-3)));
+        assert_eq!(score.extra["futureScore"], json!(1));
+        assert_eq!(decision.extra["futureField"], json!({"kept": ["verbatim"]}));
+        assert!(parsed.extra.is_empty(), "clusterDecision is no longer an unknown field");
+        assert_eq!(serde_json::to_value(&parsed).unwrap(), wire);
+    }
+
+    #[test]
+    fn a_binding_without_a_cluster_decision_is_written_back_without_one() {
+        let wire = spec(None);
+        let parsed: BindingSpec = serde_json::from_value(wire.clone()).unwrap();
+        assert_eq!(parsed.cluster_decision, None);
+        assert_eq!(serde_json::to_value(&parsed).unwrap(), wire);
+    }
+
+    #[test]
+    fn a_decision_missing_required_fields_gets_go_zero_values_and_writes_them() {
+        // KubeFleet's Go types write `clusterName`, `selected` and `reason` even when empty.
+        let parsed: BindingSpec = serde_json::from_value(spec(Some(json!({})))).unwrap();
+        assert_eq!(parsed.cluster_decision, Some(ClusterDecision::default()));
+        let written = serde_json::to_value(&parsed).unwrap();
+        assert_eq!(written["clusterDecision"], json!({"clusterName": "", "selected": false, "reason": ""}));
+    }
+
+    #[test]
+    fn a_mistyped_decision_is_an_error_not_a_panic() {
+        let err = serde_json::from_value::<BindingSpec>(spec(Some(json!({"selected": "yes"})))).unwrap_err();
+        assert!(err.to_string().contains("expected a boolean"), "{err}");
+    }
 }

@@ -29,7 +29,7 @@ pub mod well_known;
 pub use approval::{
     ApprovalRequest, ApprovalRequestObject, ApprovalRequestSpec, ApprovalRequestStatus, ClusterApprovalRequest,
 };
-pub use binding::{Binding, BindingSpec, BindingState, BindingStatus};
+pub use binding::{Binding, BindingSpec, BindingState, BindingStatus, ClusterDecision, ClusterScore};
 pub use cluster::MemberCluster;
 pub use duration::{Duration, DurationParseError, DurationParseErrorKind};
 pub use intstr::{IntOrString, ScaleError, max_concurrency};

@@ -24,8 +24,8 @@ use serde_json::Value;
 
 use crate::api::well_known::{self, condition_types as ct};
 use crate::api::{
-    Binding, BindingSpec, BindingState, Condition, ConditionStatus, LabelSelector, ObjectMeta, Placement,
-    PlacementPolicy, PolicySnapshot, Selector, compile, set_condition,
+    Binding, BindingSpec, BindingState, ClusterDecision, Condition, ConditionStatus, LabelSelector, ObjectMeta,
+    Placement, PlacementPolicy, PolicySnapshot, Selector, compile, set_condition,
 };
 
 use super::hub::{Hub, Key};
@@ -298,11 +298,6 @@ fn create_binding(hub: &mut Hub, placement: &Placement, policy_snapshot: &str, c
         meta.namespace = Some(ns.clone());
     }
     meta.set_label(well_known::PLACEMENT_TRACKING_LABEL, &name);
-    let mut extra = crate::api::Extra::new();
-    extra.insert(
-        "clusterDecision".to_owned(),
-        serde_json::json!({"clusterName": cluster, "selected": true, "reason": "picked by scheduling policy"}),
-    );
     let binding = Binding {
         api_version: crate::api::API_VERSION.to_owned(),
         kind: if ns.is_empty() { Binding::CLUSTER_KIND } else { Binding::NAMESPACED_KIND }.to_owned(),
@@ -315,7 +310,13 @@ fn create_binding(hub: &mut Hub, placement: &Placement, policy_snapshot: &str, c
             scheduling_policy_snapshot_name: policy_snapshot.to_owned(),
             target_cluster: cluster.to_owned(),
             apply_strategy: None,
-            extra,
+            cluster_decision: Some(ClusterDecision {
+                cluster_name: cluster.to_owned(),
+                selected: true,
+                reason: "picked by scheduling policy".to_owned(),
+                ..ClusterDecision::default()
+            }),
+            extra: crate::api::Extra::new(),
         },
         status: None,
         extra: Default::default(),
