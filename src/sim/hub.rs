@@ -57,14 +57,13 @@ pub(crate) struct Touched {
     pub(crate) clusters: bool,
 }
 
-/// Which bindings were written, and when cluster membership last changed: what the member agents
-/// need to look at again. Each binding is listed once, at its last write, so the member agents
-/// visit only what changed since they last looked instead of every binding on every event.
+/// Which bindings were written since the member agents last looked, and when cluster
+/// membership last changed: what the member agents need to look at again, so that they visit
+/// only what changed instead of every binding on every event.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct BindingWrites {
-    seq: u64,
-    by_seq: BTreeMap<u64, Key>,
-    last: BTreeMap<Key, u64>,
+    /// The bindings written since the last [`BindingWrites::take`], in write order, with repeats.
+    written: Vec<Key>,
     /// Bumped whenever a cluster joins or leaves: any binding may have become ready or not.
     pub(crate) cluster_epoch: u64,
 }
@@ -72,21 +71,15 @@ pub(crate) struct BindingWrites {
 impl BindingWrites {
     /// Records a write (creation, change or removal) of the binding `key`.
     pub(crate) fn record(&mut self, key: &Key) {
-        self.seq += 1;
-        if let Some(old) = self.last.insert(key.clone(), self.seq) {
-            self.by_seq.remove(&old);
-        }
-        self.by_seq.insert(self.seq, key.clone());
+        self.written.push(key.clone());
     }
 
-    /// The sequence number of the last write.
-    pub(crate) fn seq(&self) -> u64 {
-        self.seq
-    }
-
-    /// The bindings written after write `seq`.
-    pub(crate) fn since(&self, seq: u64) -> impl Iterator<Item = &Key> {
-        self.by_seq.range(seq + 1..).map(|(_, k)| k)
+    /// The bindings written since the last call, each once, in key order.
+    pub(crate) fn take(&mut self) -> Vec<Key> {
+        let mut written = std::mem::take(&mut self.written);
+        written.sort_unstable();
+        written.dedup();
+        written
     }
 }
 
@@ -459,17 +452,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn binding_writes_list_each_binding_once_at_its_last_write() {
+    fn binding_writes_are_taken_once_each_in_key_order() {
         let key = |n: &str| (String::new(), n.to_owned());
         let mut w = BindingWrites::default();
-        w.record(&key("a"));
         w.record(&key("b"));
-        let seen = w.seq();
         w.record(&key("a"));
+        assert_eq!(w.take(), [key("a"), key("b")]);
         w.record(&key("c"));
         w.record(&key("a"));
-        assert_eq!(w.since(0).collect::<Vec<_>>(), [&key("b"), &key("c"), &key("a")]);
-        assert_eq!(w.since(seen).collect::<Vec<_>>(), [&key("c"), &key("a")]);
-        assert_eq!(w.since(w.seq()).count(), 0);
+        w.record(&key("c"));
+        assert_eq!(w.take(), [key("a"), key("c")]);
+        assert_eq!(w.take(), Vec::<Key>::new());
     }
 }

@@ -152,9 +152,9 @@ pub(crate) struct Members {
     handled: BTreeMap<Key, (String, i64)>,
     /// Bindings whose cleanup was scheduled.
     cleaning: BTreeMap<Key, String>,
-    /// How far [`Members::scan`] has looked: the hub's last binding write and cluster epoch
-    /// (`None`: never, so look at every binding).
-    seen: Option<(u64, u64)>,
+    /// The hub's cluster epoch at the last [`Members::scan`] (`None`: never scanned, so look at
+    /// every binding).
+    seen_epoch: Option<u64>,
     /// Bindings to look at again although they were not written (`heal` forgot their apply).
     recheck: BTreeSet<Key>,
     /// The resource snapshot applied last: applies come in waves of the same snapshot.
@@ -203,9 +203,11 @@ impl Members {
     }
 
     fn agent(&mut self, cluster: &str) -> &mut Agent {
-        let behaviour = self.configured.get(cluster).cloned().unwrap_or_default();
-        let defaults = &self.defaults;
-        self.agents.entry(cluster.to_owned()).or_insert_with(|| Agent::new(&behaviour, defaults))
+        let Members { configured, defaults, agents, .. } = self;
+        agents.entry(cluster.to_owned()).or_insert_with(|| match configured.get(cluster) {
+            Some(behaviour) => Agent::new(behaviour, defaults),
+            None => Agent::new(&MemberBehaviour::default(), defaults),
+        })
     }
 
     /// A cluster left: its agent removed everything it held.
@@ -240,27 +242,31 @@ impl Members {
     }
 
     /// Returns the work the agents start now, with its delay, in binding order. Only the
-    /// bindings written since the last scan can have new work (or every binding, after a cluster
-    /// joined or left), so a scan costs what changed, not the size of the fleet; debug builds
-    /// check that against a scan of every binding.
-    pub(crate) fn scan(&mut self, hub: &Hub) -> Vec<(Duration, MemberWork)> {
-        let writes = &hub.binding_writes;
-        let keys: BTreeSet<Key> = match self.seen {
-            Some((seq, epoch)) if epoch == writes.cluster_epoch => {
-                let mut keys: BTreeSet<Key> = writes.since(seq).cloned().collect();
-                keys.append(&mut self.recheck);
-                keys
+    /// bindings `written` since the last scan (taken from the hub's [`BindingWrites`]) can have
+    /// new work (or every binding, after a cluster joined or left), so a scan costs what
+    /// changed, not the size of the fleet; debug builds check that against a scan of every
+    /// binding.
+    ///
+    /// [`BindingWrites`]: super::hub::BindingWrites
+    pub(crate) fn scan(&mut self, hub: &Hub, mut written: Vec<Key>) -> Vec<(Duration, MemberWork)> {
+        let epoch = hub.binding_writes.cluster_epoch;
+        // Sorted either way: the work comes out in binding order.
+        let keys = if self.seen_epoch == Some(epoch) {
+            if !self.recheck.is_empty() {
+                written.extend(std::mem::take(&mut self.recheck));
+                written.sort_unstable();
+                written.dedup();
             }
-            _ => {
-                self.recheck.clear();
-                hub.bindings.keys().cloned().collect()
-            }
+            written
+        } else {
+            self.recheck.clear();
+            hub.bindings.keys().cloned().collect()
         };
-        self.seen = Some((writes.seq(), writes.cluster_epoch));
+        self.seen_epoch = Some(epoch);
         #[cfg(debug_assertions)]
         for (key, b) in &hub.bindings {
             debug_assert!(
-                keys.contains(key) || self.due(hub, key, b).is_none(),
+                keys.binary_search(key).is_ok() || self.due(hub, key, b).is_none(),
                 "binding {key:?} has member work but was not recorded as written"
             );
         }

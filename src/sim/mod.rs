@@ -452,7 +452,8 @@ impl Simulation {
                 self.queue.push(when, Due::Reconcile { run, cause: Cause::Watch });
             }
         }
-        for (delay, work) in self.members.scan(&self.hub) {
+        let written = self.hub.binding_writes.take();
+        for (delay, work) in self.members.scan(&self.hub, written) {
             self.queue.push(now.add_ceil(delay), Due::Member(work));
         }
     }
