@@ -17,6 +17,8 @@ mod memo;
 mod plan;
 mod validation;
 
+pub(crate) use index::FastMap;
+
 use crate::action::{Action, ObjectRef};
 use crate::api::well_known::{self, condition_types as ct};
 use crate::api::{

@@ -2,14 +2,15 @@
 //! observes a run, carries out the engine's actions and writes the status — as an API server
 //! would, with generations, resourceVersions and conflicts.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::Arc;
 
 use crate::action::{Action, ObjectRef};
 use crate::api::well_known::{self, condition_types as ct};
-use crate::api::{UpdateRunStatus, remove_condition, set_condition};
+use crate::api::{Binding, UpdateRunStatus, remove_condition, set_condition};
 use crate::driver::{Applied, Fleet, FleetError, Observation, UpdateRun};
+use crate::engine::FastMap;
 use crate::world::ObservedApproval;
 
 use super::hub::{Actor, Hub, Key, key_of, key_ref};
@@ -96,9 +97,23 @@ impl Hub {
                 if stored.spec == *spec {
                     return Ok(Applied::done());
                 }
-                // Copied only now, when it is written (an observation may still share it).
+                // Copied only now, when it is written (an observation may still share it), and
+                // then without the spec this write replaces.
+                match Arc::get_mut(stored) {
+                    Some(unshared) => unshared.spec.clone_from(spec),
+                    None => {
+                        let Binding { api_version, kind, metadata, spec: _, status, extra } = &**stored;
+                        *stored = Arc::new(Binding {
+                            api_version: api_version.clone(),
+                            kind: kind.clone(),
+                            metadata: metadata.clone(),
+                            spec: spec.clone(),
+                            status: status.clone(),
+                            extra: extra.clone(),
+                        });
+                    }
+                }
                 let stored = Arc::make_mut(stored);
-                stored.spec = spec.clone();
                 stored.metadata.generation = Some(stored.metadata.generation() + 1);
                 stored.metadata.resource_version = Some(rv.clone());
                 let placement = Hub::tracked_placement(&stored.metadata);
@@ -197,12 +212,12 @@ impl Hub {
         let Some(mark) = self.actor.as_ref().map(|a| a.mark.min(self.transcript.len())) else { return };
         // Each cluster's first stage, built once for all of this reconcile's events (a pass may
         // start thousands of clusters).
-        let mut stage_of: Option<HashMap<&str, &str>> = None;
+        let mut stage_of: Option<FastMap<&str, &str>> = None;
         for e in &mut self.transcript[mark..] {
             if matches!(e.event, EventKind::BindingUpdated | EventKind::RolloutStarted) && e.stage.is_none() {
                 let stage_of = stage_of.get_or_insert_with(|| {
                     let clusters = status.stages_status.iter().map(|s| s.clusters.len()).sum();
-                    let mut map = HashMap::with_capacity(clusters);
+                    let mut map = FastMap::with_capacity_and_hasher(clusters, Default::default());
                     for s in &status.stages_status {
                         for c in &s.clusters {
                             map.entry(c.cluster_name.as_str()).or_insert(s.stage_name.as_str());
