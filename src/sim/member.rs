@@ -345,18 +345,19 @@ impl Members {
             .map(|s| AppliedSnapshot::of(&mut self.last_snapshot, s).clone());
         let failure = self.agent(cluster).failure.clone();
 
-        let mut conditions: Vec<(String, ConditionStatus, String)> = Vec::new();
+        // (type, status, reason), borrowed: the conditions are built once, when they are set.
+        let mut conditions: Vec<(&str, ConditionStatus, &str)> = Vec::with_capacity(4);
         let order = [ct::OVERRIDDEN, ct::WORK_SYNCHRONIZED, ct::APPLIED, ct::AVAILABLE];
         let ok_reasons = ["NoOverrideSpecified", "AllWorkSynced", "AllWorkHaveBeenApplied", "AllWorkAreAvailable"];
-        let event = match (failure, snapshot) {
+        let event = match (&failure, snapshot) {
             (Some(f), snapshot) => {
-                for (t, r) in order.iter().zip(ok_reasons) {
-                    if *t == f.condition {
+                for (t, r) in order.into_iter().zip(ok_reasons) {
+                    if t == f.condition {
                         break;
                     }
-                    conditions.push((t.to_string(), ConditionStatus::True, r.to_owned()));
+                    conditions.push((t, ConditionStatus::True, r));
                 }
-                conditions.push((f.condition.clone(), ConditionStatus::False, f.reason.clone()));
+                conditions.push((&f.condition, ConditionStatus::False, &f.reason));
                 // Unavailable is applied but not ready: the resources are on the cluster.
                 if f.condition == ct::AVAILABLE
                     && let Some(applied) = snapshot
@@ -368,28 +369,20 @@ impl Members {
                     .detail(format!("{} False: {}", f.condition, f.reason))
             }
             (None, None) => {
-                conditions.push((
-                    ct::WORK_SYNCHRONIZED.to_owned(),
-                    ConditionStatus::False,
-                    "ResourceSnapshotNotFound".to_owned(),
-                ));
+                conditions.push((ct::WORK_SYNCHRONIZED, ConditionStatus::False, "ResourceSnapshotNotFound"));
                 Event::new(now, EventKind::MemberFailed)
                     .snapshot(&snapshot_name)
                     .detail("WorkSynchronized False: ResourceSnapshotNotFound")
             }
             (None, Some(_)) if report_diff => {
-                conditions.push((ct::OVERRIDDEN.to_owned(), ConditionStatus::True, ok_reasons[0].to_owned()));
-                conditions.push((ct::WORK_SYNCHRONIZED.to_owned(), ConditionStatus::True, ok_reasons[1].to_owned()));
-                conditions.push((
-                    ct::DIFF_REPORTED.to_owned(),
-                    ConditionStatus::True,
-                    "DiffReportedStatusTrue".to_owned(),
-                ));
+                conditions.push((ct::OVERRIDDEN, ConditionStatus::True, ok_reasons[0]));
+                conditions.push((ct::WORK_SYNCHRONIZED, ConditionStatus::True, ok_reasons[1]));
+                conditions.push((ct::DIFF_REPORTED, ConditionStatus::True, "DiffReportedStatusTrue"));
                 Event::new(now, EventKind::MemberDiffReported).snapshot(&snapshot_name)
             }
             (None, Some(applied)) => {
-                for (t, r) in order.iter().zip(ok_reasons) {
-                    conditions.push((t.to_string(), ConditionStatus::True, r.to_owned()));
+                for (t, r) in order.into_iter().zip(ok_reasons) {
+                    conditions.push((t, ConditionStatus::True, r));
                 }
                 self.agent(cluster).objects.insert(placement.clone(), applied.resources);
                 Event::new(now, EventKind::MemberApplied).snapshot(&snapshot_name).detail(applied.summary)
@@ -399,14 +392,13 @@ impl Members {
         let rv = hub.next_rv();
         let Some(b) = hub.bindings.get_mut(key).map(Arc::make_mut) else { return };
         let status = b.status.get_or_insert_with(Default::default);
-        let reported: Vec<&str> = conditions.iter().map(|(t, _, _)| t.as_str()).collect();
         // Conditions after the failing one are not reported at this generation.
         status.conditions.retain(|c| {
             let t = c.type_.as_str();
-            reported.contains(&t) || (!order.contains(&t) && t != ct::DIFF_REPORTED)
+            conditions.iter().any(|(r, _, _)| *r == t) || (!order.contains(&t) && t != ct::DIFF_REPORTED)
         });
-        for (t, s, r) in &conditions {
-            set_condition(&mut status.conditions, Condition::new(t, *s, generation, r, ""), now);
+        for &(t, s, r) in &conditions {
+            set_condition(&mut status.conditions, Condition::new(t, s, generation, r, ""), now);
         }
         b.metadata.resource_version = Some(rv);
         let placement = Hub::tracked_placement(&b.metadata);
