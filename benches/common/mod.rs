@@ -119,7 +119,8 @@ pub fn hub_world(clusters: usize, stages: usize, concurrency: IntOrString) -> Wo
         "kind": "ClusterResourceBinding",
         "metadata": {"name": "", "generation": 1, "resourceVersion": "1",
             "labels": {"kubernetes-fleet.io/parent-CRP": PLACEMENT}},
-        "spec": {"state": "Scheduled", "schedulingPolicySnapshotName": format!("{PLACEMENT}-0"), "targetCluster": ""}
+        "spec": {"state": "Scheduled", "schedulingPolicySnapshotName": format!("{PLACEMENT}-0"), "targetCluster": "",
+            "clusterDecision": {"clusterName": "", "selected": true, "reason": "picked by scheduling policy"}}
     }))
     .expect("binding");
     world.member_clusters.reserve(clusters);
@@ -134,6 +135,9 @@ pub fn hub_world(clusters: usize, stages: usize, concurrency: IntOrString) -> Wo
         world.member_clusters.push(MemberCluster::new(&name, labels).into());
         let mut b = template.clone();
         b.metadata.name = Some(format!("{PLACEMENT}-{name}"));
+        if let Some(decision) = &mut b.spec.cluster_decision {
+            decision.cluster_name.clone_from(&name);
+        }
         b.spec.target_cluster = name;
         world.bindings.push(b.into());
     }
