@@ -43,8 +43,8 @@ impl std::fmt::Display for ObjectRef {
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 // `UpdateBinding` is the largest variant and, with `MarkBindingRolloutStarted`, the most common
-// one (one of each per cluster a rollout starts): boxing its spec would cost an allocation per
-// action and save no memory in the lists a rollout produces.
+// one (one of each per cluster a rollout starts): boxing its spec would add an allocation per
+// action and, since the spec would then live on the heap, save only part of a pair's bytes.
 #[allow(clippy::large_enum_variant)]
 pub enum Action {
     /// Add [`UPDATE_RUN_FINALIZER`](well_known::UPDATE_RUN_FINALIZER) to the run: an update of

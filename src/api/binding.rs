@@ -95,16 +95,16 @@ pub struct BindingSpec {
 #[serde(rename_all = "camelCase")]
 pub struct ClusterDecision {
     /// The member cluster the decision is about.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_as_default")]
     pub cluster_name: String,
     /// Whether the scheduler selected the cluster.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_as_default")]
     pub selected: bool,
     /// The cluster's scores, when the policy scored it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster_score: Option<ClusterScore>,
     /// Why the cluster was, or was not, selected.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_as_default")]
     pub reason: String,
     /// Fields this crate does not model, kept verbatim.
     #[serde(flatten)]
@@ -195,6 +195,18 @@ mod tests {
         assert_eq!(parsed.cluster_decision, Some(ClusterDecision::default()));
         let written = serde_json::to_value(&parsed).unwrap();
         assert_eq!(written["clusterDecision"], json!({"clusterName": "", "selected": false, "reason": ""}));
+    }
+
+    #[test]
+    fn null_decision_fields_read_as_go_zero_values() {
+        // An empty `reason:` in YAML is null; Go's decoder leaves such fields at their zero value.
+        let wire = spec(Some(json!({"clusterName": null, "selected": null, "clusterScore": null, "reason": null})));
+        let parsed: BindingSpec = serde_json::from_value(wire).unwrap();
+        assert_eq!(parsed.cluster_decision, Some(ClusterDecision::default()));
+        let yaml = "state: Bound\ntargetCluster: member-1\nclusterDecision:\n  clusterName: member-1\n  reason:\n";
+        let parsed: BindingSpec = serde_saphyr::from_str(yaml).unwrap();
+        let decision = parsed.cluster_decision.unwrap();
+        assert_eq!((decision.cluster_name.as_str(), decision.reason.as_str()), ("member-1", ""));
     }
 
     #[test]
