@@ -1,12 +1,13 @@
 //! Execution (state `Run`) and stopping (state `Stop`) of the current stage, approvals, and the
 //! deletion stage.
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 
 use crate::action::{Action, NewApprovalRequest, ObjectRef};
 use crate::api::well_known::{self, condition_types as ct, reasons};
 use crate::api::{
-    Binding, BindingState, ClusterUpdatingStatus, Condition, ConditionStatus, ObjectMeta, StageTaskStatus,
+    Binding, BindingSpec, BindingState, ClusterUpdatingStatus, Condition, ConditionStatus, ObjectMeta, StageTaskStatus,
     StageTaskType, StageUpdatingStatus, State, Time, UpdateRunStatus, find_condition, is_condition_false,
     is_condition_true, max_concurrency,
 };
@@ -29,6 +30,9 @@ pub(crate) struct Ctx<'a, 'w> {
     pub(crate) actions: Vec<Action>,
     /// A retriable error of this step: the status is still written, then the caller retries.
     pub(crate) retry: Option<String>,
+    /// The message of every `RolloutStarted` condition this step sets (the same for all of
+    /// them), formatted when the first is.
+    pub(crate) rollout_started_message: OnceCell<String>,
 }
 
 /// How a step ended.
@@ -253,12 +257,29 @@ impl<'a, 'w> Ctx<'a, 'w> {
             let Some(started_at) = started else {
                 // Not started: bring the binding in sync, then mark the cluster started.
                 if !in_sync(&snapshot_name, applied.as_ref(), binding, cluster) {
-                    let mut spec = binding.spec.clone();
-                    spec.state = BindingState::Bound;
-                    spec.resource_snapshot_name = snapshot_name.clone();
-                    spec.resource_override_snapshots = cluster.resource_override_snapshots.clone();
-                    spec.cluster_resource_override_snapshots = cluster.cluster_resource_override_snapshots.clone();
-                    spec.apply_strategy = applied.clone();
+                    // Built from its parts: cloning the old spec would clone what is replaced.
+                    let BindingSpec {
+                        state: _,
+                        resource_snapshot_name: _,
+                        resource_override_snapshots: _,
+                        cluster_resource_override_snapshots: _,
+                        scheduling_policy_snapshot_name,
+                        target_cluster,
+                        apply_strategy: _,
+                        cluster_decision,
+                        extra,
+                    } = &binding.spec;
+                    let spec = BindingSpec {
+                        state: BindingState::Bound,
+                        resource_snapshot_name: snapshot_name.clone(),
+                        resource_override_snapshots: cluster.resource_override_snapshots.clone(),
+                        cluster_resource_override_snapshots: cluster.cluster_resource_override_snapshots.clone(),
+                        scheduling_policy_snapshot_name: scheduling_policy_snapshot_name.clone(),
+                        target_cluster: target_cluster.clone(),
+                        apply_strategy: applied.clone(),
+                        cluster_decision: cluster_decision.clone(),
+                        extra: extra.clone(),
+                    };
                     self.update_binding(binding, spec);
                 } else if binding.spec.state != BindingState::Bound {
                     let mut spec = binding.spec.clone();
@@ -512,7 +533,7 @@ impl<'a, 'w> Ctx<'a, 'w> {
     }
 
     /// A spec write followed by `RolloutStarted` at the bumped generation.
-    fn update_binding(&mut self, binding: &Binding, spec: crate::api::BindingSpec) {
+    fn update_binding(&mut self, binding: &Binding, spec: BindingSpec) {
         self.actions.push(Action::UpdateBinding {
             binding: Self::binding_ref(binding),
             cluster: binding.spec.target_cluster.clone(),
@@ -524,15 +545,18 @@ impl<'a, 'w> Ctx<'a, 'w> {
 
     /// `updateBindingRolloutStarted`.
     fn rollout_started(&mut self, binding: &Binding, expected_generation: i64) {
+        let message = self.rollout_started_message.get_or_init(|| {
+            format!(
+                "Detected the new changes on the resources and started the rollout process, resourceSnapshotIndex: {}, updateRun: {}",
+                self.run.resource_snapshot_index, self.run.name
+            )
+        });
         let mut condition = Condition::new(
             ct::ROLLOUT_STARTED,
             ConditionStatus::True,
             expected_generation,
             reasons::ROLLOUT_STARTED,
-            format!(
-                "Detected the new changes on the resources and started the rollout process, resourceSnapshotIndex: {}, updateRun: {}",
-                self.run.resource_snapshot_index, self.run.name
-            ),
+            message.as_str(),
         );
         condition.last_transition_time = Some(self.now());
         self.actions.push(Action::MarkBindingRolloutStarted {

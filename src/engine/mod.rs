@@ -19,6 +19,8 @@ mod validation;
 
 pub(crate) use index::FastMap;
 
+use std::cell::OnceCell;
+
 use crate::action::{Action, ObjectRef};
 use crate::api::well_known::{self, condition_types as ct};
 use crate::api::{
@@ -269,7 +271,16 @@ fn reconcile_status(
         Position::Stage(i) => i,
     };
 
-    let mut ctx = Ctx { run: &run_ref, hub: &hub, config, mark: &mark, state: &state, actions, retry: None };
+    let mut ctx = Ctx {
+        run: &run_ref,
+        hub: &hub,
+        config,
+        mark: &mark,
+        state: &state,
+        actions,
+        retry: None,
+        rollout_started_message: OnceCell::new(),
+    };
     let end = match &state {
         State::Initialize => {
             // Initialization wrote the status; a run merely waiting writes nothing.
