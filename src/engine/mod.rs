@@ -17,8 +17,6 @@ mod memo;
 mod plan;
 mod validation;
 
-pub(crate) use index::FastMap;
-
 use std::cell::OnceCell;
 
 use crate::action::{Action, ObjectRef};
@@ -34,6 +32,7 @@ use crate::world::World;
 use execute::{Ctx, StepEnd};
 use failure::{Failure, UNEXP};
 use hub::{Hub, RunRef};
+pub(crate) use index::FastMap;
 use init::InitStop;
 use marks::Marker;
 pub use memo::PlanCache;

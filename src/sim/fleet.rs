@@ -113,7 +113,7 @@ impl Hub {
                         });
                     }
                 }
-                let stored = Arc::make_mut(stored);
+                let stored = Arc::make_mut(stored); // unshared by now: no copy
                 stored.metadata.generation = Some(stored.metadata.generation() + 1);
                 stored.metadata.resource_version = Some(rv.clone());
                 let placement = Hub::tracked_placement(&stored.metadata);
