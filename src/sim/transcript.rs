@@ -1,6 +1,6 @@
 //! Transcripts: what happened in a simulation, as timestamped data.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -11,6 +11,7 @@ use crate::api::{
     ClusterUpdatingStatus, Condition, ConditionStatus, StageUpdatingStatus, State, Time, UpdateRunStatus,
     find_condition,
 };
+use crate::engine::FastMap;
 use crate::world::ObservedApproval;
 
 use super::faults::Fault;
@@ -434,21 +435,18 @@ fn stage_events(old: Option<&StageUpdatingStatus>, new: &StageUpdatingStatus, at
     let old_list = old.map_or(&[][..], |s| s.clusters.as_slice());
     let same_order = old_list.len() == new.clusters.len()
         && old_list.iter().zip(&new.clusters).all(|(o, n)| o.cluster_name == n.cluster_name);
-    let mut old_by_name: HashMap<&str, Vec<&ClusterUpdatingStatus>> = HashMap::new();
+    // Each name's old entries, last first: a new entry takes the next one of its name.
+    let mut old_by_name: FastMap<&str, Vec<&ClusterUpdatingStatus>> = FastMap::default();
     if !same_order {
-        for c in old_list {
+        for c in old_list.iter().rev() {
             old_by_name.entry(c.cluster_name.as_str()).or_default().push(c);
         }
     }
-    let mut occurrences: HashMap<&str, usize> = HashMap::new();
     for (i, cluster) in new.clusters.iter().enumerate() {
         let before = if same_order {
             old_list.get(i)
         } else {
-            let name = cluster.cluster_name.as_str();
-            let nth = occurrences.entry(name).or_default();
-            *nth += 1;
-            old_by_name.get(name).and_then(|entries| entries.get(*nth - 1)).copied()
+            old_by_name.get_mut(cluster.cluster_name.as_str()).and_then(Vec::pop)
         };
         let old_conds = before.map_or(no_conditions, |c| c.conditions.as_slice());
         if let Some(c) = entered(old_conds, &cluster.conditions, ct::SUCCEEDED) {
