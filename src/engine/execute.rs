@@ -1,7 +1,6 @@
 //! Execution (state `Run`) and stopping (state `Stop`) of the current stage, approvals, and the
 //! deletion stage.
 
-use std::cell::OnceCell;
 use std::collections::BTreeMap;
 
 use crate::action::{Action, NewApprovalRequest, ObjectRef};
@@ -32,7 +31,7 @@ pub(crate) struct Ctx<'a, 'w> {
     pub(crate) retry: Option<String>,
     /// The message of every `RolloutStarted` condition this step sets (the same for all of
     /// them), formatted when the first is.
-    pub(crate) rollout_started_message: OnceCell<String>,
+    pub(crate) rollout_started_message: Option<String>,
 }
 
 /// How a step ended.
@@ -545,7 +544,7 @@ impl<'a, 'w> Ctx<'a, 'w> {
 
     /// `updateBindingRolloutStarted`.
     fn rollout_started(&mut self, binding: &Binding, expected_generation: i64) {
-        let message = self.rollout_started_message.get_or_init(|| {
+        let message = self.rollout_started_message.get_or_insert_with(|| {
             format!(
                 "Detected the new changes on the resources and started the rollout process, resourceSnapshotIndex: {}, updateRun: {}",
                 self.run.resource_snapshot_index, self.run.name

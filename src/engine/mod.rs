@@ -17,8 +17,6 @@ mod memo;
 mod plan;
 mod validation;
 
-use std::cell::OnceCell;
-
 use crate::action::{Action, ObjectRef};
 use crate::api::well_known::{self, condition_types as ct};
 use crate::api::{
@@ -278,7 +276,7 @@ fn reconcile_status(
         state: &state,
         actions,
         retry: None,
-        rollout_started_message: OnceCell::new(),
+        rollout_started_message: None,
     };
     let end = match &state {
         State::Initialize => {
