@@ -338,11 +338,11 @@ impl Members {
             b.spec.apply_strategy.as_ref().and_then(|s| s.type_.as_deref()) == Some(ApplyStrategy::REPORT_DIFF);
         let placement = Hub::placement_of(&b.metadata);
         let ns = placement.0.clone();
-        // The snapshot's resources: all a member needs of it.
-        let snapshot = hub
-            .resource_snapshots
-            .get(&(ns.clone(), snapshot_name.clone()))
-            .map(|s| AppliedSnapshot::of(&mut self.last_snapshot, s).clone());
+        // The snapshot's resources and their summary: all a member needs of it.
+        let snapshot = hub.resource_snapshots.get(&(ns.clone(), snapshot_name.clone())).map(|s| {
+            let applied = AppliedSnapshot::of(&mut self.last_snapshot, s);
+            (Arc::clone(&applied.resources), applied.summary.clone())
+        });
         let failure = self.agent(cluster).failure.clone();
 
         // (type, status, reason), borrowed: the conditions are built once, when they are set.
@@ -360,9 +360,9 @@ impl Members {
                 conditions.push((&f.condition, ConditionStatus::False, &f.reason));
                 // Unavailable is applied but not ready: the resources are on the cluster.
                 if f.condition == ct::AVAILABLE
-                    && let Some(applied) = snapshot
+                    && let Some((resources, _)) = snapshot
                 {
-                    self.agent(cluster).objects.insert(placement.clone(), applied.resources);
+                    self.agent(cluster).objects.insert(placement.clone(), resources);
                 }
                 Event::new(now, EventKind::MemberFailed)
                     .snapshot(&snapshot_name)
@@ -380,12 +380,12 @@ impl Members {
                 conditions.push((ct::DIFF_REPORTED, ConditionStatus::True, "DiffReportedStatusTrue"));
                 Event::new(now, EventKind::MemberDiffReported).snapshot(&snapshot_name)
             }
-            (None, Some(applied)) => {
+            (None, Some((resources, summary))) => {
                 for (t, r) in order.into_iter().zip(ok_reasons) {
                     conditions.push((t, ConditionStatus::True, r));
                 }
-                self.agent(cluster).objects.insert(placement.clone(), applied.resources);
-                Event::new(now, EventKind::MemberApplied).snapshot(&snapshot_name).detail(applied.summary)
+                self.agent(cluster).objects.insert(placement.clone(), resources);
+                Event::new(now, EventKind::MemberApplied).snapshot(&snapshot_name).detail(summary)
             }
         };
 
