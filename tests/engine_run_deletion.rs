@@ -182,6 +182,50 @@ fn every_reconcile_rewrites_every_observed_generation() {
     assert!(after.iter().all(|g| *g == 3), "{after:?}");
 }
 
+/// `status_modified` tells a caller whether its in-memory copy is still the run it read: false on
+/// a reconcile that touched nothing, true when KubeFleet's normalizations rewrote the status on a
+/// path that writes nothing.
+#[test]
+fn status_modified_tells_an_untouched_run_from_a_normalized_one() {
+    let mut d = cluster_driver(MEMBERS, strategy(vec![stage("s"), stage("t")]), Some(State::Run));
+    let mut now = 0;
+    while !d.run.status().is_some_and(|s| is_condition_true(&s.conditions, ct::SUCCEEDED, 1)) {
+        d.step(t(now));
+        d.hub.available("c1");
+        d.hub.available("c2");
+        now += 10;
+        assert!(now < 1000, "the run never succeeded");
+    }
+    let in_place = |d: &Driver<ClusterStagedUpdateRun>| {
+        let mut run = d.run.clone();
+        let out = staged_rollout::reconcile_in_place(&mut run, &d.hub.world, t(now), &d.config).expect("reconcile");
+        (out, run)
+    };
+
+    let (out, run) = in_place(&d);
+    assert!(!out.status_changed && !out.status_modified);
+    assert_eq!(run, d.run);
+
+    d.bump_generation();
+    let (out, run) = in_place(&d);
+    assert!(!out.status_changed, "a succeeded run is not written");
+    assert!(out.status_modified, "its conditions now observe generation 2 in memory");
+    assert_eq!(run.status().unwrap().conditions.iter().map(|c| c.observed_generation).max(), Some(2));
+    assert_eq!(d.status().conditions.iter().map(|c| c.observed_generation).max(), Some(1));
+
+    let mut run = d.run.clone();
+    run.metadata_mut().deletion_timestamp = Some(t(now));
+    let out = staged_rollout::reconcile_in_place(&mut run, &d.hub.world, t(now), &d.config).expect("reconcile");
+    assert!(!out.status_modified, "a deleting run's status is left alone");
+
+    let mut run = cluster_run(Some("0"), Some(State::Run));
+    run.metadata_mut().deletion_timestamp = Some(t(now));
+    assert!(run.status().is_none());
+    let out = staged_rollout::reconcile_in_place(&mut run, &d.hub.world, t(now), &d.config).expect("reconcile");
+    assert!(!out.status_changed);
+    assert!(out.status_modified, "a run read without a status has an empty one in memory");
+}
+
 #[test]
 fn a_new_generation_does_not_reinitialize() {
     let mut d = cluster_driver(MEMBERS, gated_strategy(), Some(State::Run));

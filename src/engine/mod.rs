@@ -55,6 +55,11 @@ pub struct Outcome {
 pub struct InPlaceOutcome {
     /// Whether the run's status must be written (it changed, and KubeFleet would write it).
     pub status_changed: bool,
+    /// Whether the run's status in memory differs from the one passed in at all: it changed, or
+    /// KubeFleet's normalizations rewrote it on a path where KubeFleet writes nothing (see
+    /// [`reconcile_in_place`]). When false, the run is still exactly the one read, so a caller
+    /// that keeps it may keep treating it as the stored object at its `resourceVersion`.
+    pub status_modified: bool,
     /// The side effects to perform, in order, before persisting the status.
     pub actions: Vec<Action>,
     /// When to call again, and why.
@@ -136,8 +141,12 @@ fn reconcile_run<R: UpdateRunObject + ?Sized>(
     cache: Option<&mut PlanCache>,
 ) -> Result<InPlaceOutcome, EngineError> {
     let (metadata, spec, status) = run.parts_mut();
+    let created = status.is_none();
     let status = status.get_or_insert_with(UpdateRunStatus::default);
-    reconcile_status(metadata, spec, R::SCOPE, R::KIND, status, world, now, config, cache)
+    let mut outcome = reconcile_status(metadata, spec, R::SCOPE, R::KIND, status, world, now, config, cache)?;
+    // A run read without a status now has an empty one.
+    outcome.status_modified |= created;
+    Ok(outcome)
 }
 
 /// The engine proper: KubeFleet's `Reconcile` on a borrowed status. With a cache, the member
@@ -178,10 +187,14 @@ fn reconcile_status(
     let mut actions = Vec::new();
     let mark = Marker::new(now, run_ref.generation);
     // What to return when KubeFleet would not write the status.
-    let unwritten = |actions, wake| Ok(InPlaceOutcome { status_changed: false, actions, wake });
+    let unwritten = |actions, wake, mark: &Marker| {
+        Ok(InPlaceOutcome { status_changed: false, status_modified: mark.has_changed(), actions, wake })
+    };
     // What to return when it would.
-    let written =
-        |actions, wake, mark: &Marker| Ok(InPlaceOutcome { status_changed: mark.has_changed(), actions, wake });
+    let written = |actions, wake, mark: &Marker| {
+        let changed = mark.has_changed();
+        Ok(InPlaceOutcome { status_changed: changed, status_modified: changed, actions, wake })
+    };
 
     if meta.is_deleting() {
         actions.push(Action::DeleteApprovalRequests {
@@ -192,7 +205,7 @@ fn reconcile_status(
         if meta.has_finalizer(well_known::UPDATE_RUN_FINALIZER) {
             actions.push(Action::RemoveFinalizer { run: run_object, resource_version: meta.resource_version.clone() });
         }
-        return unwritten(actions, Wake::never(WakeReason::Deleted));
+        return unwritten(actions, Wake::never(WakeReason::Deleted), &mark);
     }
     if !meta.has_finalizer(well_known::UPDATE_RUN_FINALIZER) {
         actions.push(Action::AddFinalizer { run: run_object, resource_version: meta.resource_version.clone() });
@@ -212,7 +225,7 @@ fn reconcile_status(
     // Initialize or validate: where does the run stand?
     let (position, plan, initialized) = if !is_condition_true(&status.conditions, ct::INITIALIZED, generation) {
         if is_condition_false(&status.conditions, ct::INITIALIZED, generation) {
-            return unwritten(actions, Wake::never(WakeReason::Failed));
+            return unwritten(actions, Wake::never(WakeReason::Failed), &mark);
         }
         mark.changed(rewrite_generations(status, generation));
         // Initialization runs once, on a small status: work on a copy so that a retriable
@@ -232,20 +245,20 @@ fn reconcile_status(
                 return written(actions, Wake::never(WakeReason::Failed), &mark);
             }
             Err(InitStop::Failure(Failure::Retry(error))) => {
-                return unwritten(actions, retry_wake(config, error));
+                return unwritten(actions, retry_wake(config, error), &mark);
             }
             Err(InitStop::NeedSnapshot(action)) => {
                 actions.push(*action);
                 let wake = Wake::on_change(Some(config.cluster_updating_interval), WakeReason::SnapshotRequested);
-                return unwritten(actions, wake);
+                return unwritten(actions, wake, &mark);
             }
         }
     } else {
         if is_condition_true(&status.conditions, ct::SUCCEEDED, generation) {
-            return unwritten(actions, Wake::never(WakeReason::Succeeded));
+            return unwritten(actions, Wake::never(WakeReason::Succeeded), &mark);
         }
         if is_condition_false(&status.conditions, ct::SUCCEEDED, generation) {
-            return unwritten(actions, Wake::never(WakeReason::Failed));
+            return unwritten(actions, Wake::never(WakeReason::Failed), &mark);
         }
         match validation::validate(&run_ref, &hub, status, &mark, cache) {
             Ok((position, plan)) => (position, plan, false),
@@ -255,7 +268,7 @@ fn reconcile_status(
                 return written(actions, Wake::never(WakeReason::Failed), &mark);
             }
             Err(Failure::Retry(error)) => {
-                return unwritten(actions, retry_wake(config, error));
+                return unwritten(actions, retry_wake(config, error), &mark);
             }
         }
     };
@@ -282,7 +295,7 @@ fn reconcile_status(
         State::Initialize => {
             // Initialization wrote the status; a run merely waiting writes nothing.
             let wake = Wake::never(WakeReason::AwaitingRunState);
-            return if initialized { written(ctx.actions, wake, &mark) } else { unwritten(ctx.actions, wake) };
+            return if initialized { written(ctx.actions, wake, &mark) } else { unwritten(ctx.actions, wake, &mark) };
         }
         State::Run => ctx.execute(status, stage_index, &plan),
         State::Stop => ctx.stop(status, stage_index, &plan),
