@@ -10,7 +10,7 @@ use crate::api::{Duration, Time};
 use crate::driver::{Applied, Fleet, FleetError, Observation, UpdateRun};
 
 use super::clock::SplitMix64;
-use super::hub::Hub;
+use super::hub::{Hub, SpareRun};
 
 /// A fault injected at the [`Fleet`] boundary, to show that every failure leaves a run
 /// recoverable. Serialized in kebab-case (`fail-action`), as [`RandomFaults::kinds`] lists them.
@@ -254,8 +254,8 @@ pub(crate) struct SimFleet<'a> {
     /// An action held back by [`Fault::ReorderActions`], applied after the next one.
     pub(crate) deferred: Option<Action>,
     actions_seen: usize,
-    /// A run the simulation is done with: the observation is copied over it, reusing its buffers.
-    pub(crate) spare: Option<UpdateRun>,
+    /// A run the simulation is done with, reused by the observation.
+    pub(crate) spare: Option<SpareRun>,
 }
 
 /// Which observations a [`SimFleet`] keeps copies of after serving them.

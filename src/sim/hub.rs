@@ -30,6 +30,34 @@ pub(crate) fn key_ref(r: &ObjectRef) -> Key {
     (r.namespace.clone(), r.name.clone())
 }
 
+/// A run its holder is done with (the run of the last driver step), handed to the next
+/// observation so that it does not allocate a copy of the stored run anew.
+#[derive(Clone, Debug)]
+pub(crate) struct SpareRun {
+    pub(crate) run: UpdateRun,
+    /// `run` is the hub's run as of its `resourceVersion`: its step, served a fresh observation
+    /// and hit by no fault, wrote the status (and took the version that write answered) or left
+    /// it untouched ([`InPlaceOutcome::status_modified`](crate::InPlaceOutcome::status_modified)).
+    /// Otherwise it is only a buffer: a step that wrote nothing may hold normalizations the hub
+    /// never stored, and after a lost or reordered action the driver's copy may believe in a
+    /// finalizer the hub does not have.
+    pub(crate) as_stored: bool,
+}
+
+impl SpareRun {
+    /// Whether the spare is `stored` as it is. Every write to the hub takes a new
+    /// `resourceVersion` from one counter, so a copy of the same run at the stored version, as
+    /// stored, is that version.
+    fn is_stored(&self, stored: &UpdateRun) -> bool {
+        let (spare, stored) = (self.run.metadata(), stored.metadata());
+        self.as_stored
+            && spare.resource_version.is_some()
+            && spare.resource_version == stored.resource_version
+            && spare.name() == stored.name()
+            && spare.namespace() == stored.namespace()
+    }
+}
+
 /// When the hub takes resource snapshots of a placement's selected resources (REFERENCE.md,
 /// "The seed how-to was written against an older KubeFleet", item 7).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -219,12 +247,20 @@ impl Hub {
         self.observation_over(run, None)
     }
 
-    /// [`observation`](Hub::observation), with the run copied over `spare` (a run its caller is
-    /// done with), so that the copy reuses its buffers.
-    pub(crate) fn observation_over(&self, run: &ObjectRef, spare: Option<UpdateRun>) -> Option<Observation> {
+    /// [`observation`](Hub::observation), reusing `spare` (a run its caller is done with): when it
+    /// is the stored run at the stored `resourceVersion` it is served as it is, otherwise the
+    /// stored run is copied over it, reusing its buffers.
+    pub(crate) fn observation_over(&self, run: &ObjectRef, spare: Option<SpareRun>) -> Option<Observation> {
         let stored = self.runs.get(&key_ref(run))?;
         let run = match spare {
-            Some(mut spare) => {
+            Some(spare) if spare.is_stored(stored) => {
+                debug_assert!(
+                    spare.run == *stored,
+                    "a run kept as stored differs from the stored run at its resourceVersion"
+                );
+                spare.run
+            }
+            Some(SpareRun { run: mut spare, .. }) => {
                 spare.clone_from(stored);
                 spare
             }

@@ -53,6 +53,7 @@ use crate::driver::{Driver, DriverError, Observation, Step, UpdateRun, block_on_
 use crate::engine::EngineError;
 
 pub use faults::{Fault, FaultPlan, FaultWhen, RandomFaults};
+use hub::SpareRun;
 pub use hub::{Hub, SnapshotMode};
 pub use member::{Delay, MemberBehaviour, MemberFailure};
 pub use scenario::{
@@ -156,9 +157,10 @@ pub struct Simulation {
     /// Whether reconciles are recorded, and the record.
     record: bool,
     reconciles: Vec<transcript::ReconcileRecord>,
-    /// The run of the last driver step, kept so that the next observation is copied over it
-    /// (reusing its buffers) instead of being allocated anew while this one is freed.
-    spare_run: Option<UpdateRun>,
+    /// The run of the last driver step, kept so that the next observation reuses it (as it is
+    /// when the step persisted it and nothing wrote the run since; else copied over, reusing its
+    /// buffers) instead of being allocated anew while this one is freed.
+    spare_run: Option<SpareRun>,
 }
 
 impl Simulation {
@@ -576,7 +578,8 @@ impl Simulation {
                     self.record_run_event(key, EventKind::FaultInjected, Fault::Restart.describe());
                     self.restart_controller(hub_now.add_ceil(self.retry_after()));
                 }
-                self.spare_run = Some(step.run);
+                let as_stored = (persisted || !step.outcome.status_modified) && fired.is_empty() && !stale_note;
+                self.spare_run = Some(SpareRun { run: step.run, as_stored });
             }
             Err(DriverError::Engine { run, source }) => return Err(SimError::Engine { run, source }),
             Err(e) => {
