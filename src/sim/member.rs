@@ -12,6 +12,7 @@ use crate::api::{
     ApplyStrategy, Binding, BindingState, Condition, ConditionStatus, Duration, ResourceSnapshot, find_condition,
     is_condition_true, set_condition,
 };
+use crate::engine::FastMap;
 
 use super::clock::SplitMix64;
 use super::hub::{Hub, Key};
@@ -147,11 +148,12 @@ impl Agent {
 pub(crate) struct Members {
     pub(crate) defaults: MemberBehaviour,
     configured: BTreeMap<String, MemberBehaviour>,
-    agents: BTreeMap<String, Agent>,
+    // Looked up by key, never iterated: hashed.
+    agents: FastMap<String, Agent>,
     /// The (uid, generation) of each binding an apply was scheduled for.
-    handled: BTreeMap<Key, (String, i64)>,
+    handled: FastMap<Key, (String, i64)>,
     /// Bindings whose cleanup was scheduled.
-    cleaning: BTreeMap<Key, String>,
+    cleaning: FastMap<Key, String>,
     /// The hub's cluster epoch at the last [`Members::scan`] (`None`: never scanned, so look at
     /// every binding).
     seen_epoch: Option<u64>,
@@ -204,10 +206,14 @@ impl Members {
 
     fn agent(&mut self, cluster: &str) -> &mut Agent {
         let Members { configured, defaults, agents, .. } = self;
-        agents.entry(cluster.to_owned()).or_insert_with(|| match configured.get(cluster) {
-            Some(behaviour) => Agent::new(behaviour, defaults),
-            None => Agent::new(&MemberBehaviour::default(), defaults),
-        })
+        if !agents.contains_key(cluster) {
+            let agent = match configured.get(cluster) {
+                Some(behaviour) => Agent::new(behaviour, defaults),
+                None => Agent::new(&MemberBehaviour::default(), defaults),
+            };
+            agents.insert(cluster.to_owned(), agent);
+        }
+        agents.get_mut(cluster).expect("inserted above")
     }
 
     /// A cluster left: its agent removed everything it held.
