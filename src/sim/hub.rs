@@ -85,6 +85,13 @@ pub(crate) struct Touched {
     pub(crate) clusters: bool,
 }
 
+impl Touched {
+    /// Nothing changed.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.placements.is_empty() && self.runs.is_empty() && self.approvals_of.is_empty() && !self.clusters
+    }
+}
+
 /// Which bindings were written since the member agents last looked, and when cluster
 /// membership last changed: what the member agents need to look at again, so that they visit
 /// only what changed instead of every binding on every event.

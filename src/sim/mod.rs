@@ -439,7 +439,9 @@ impl Simulation {
             self.members.forget(&cluster);
         }
         let touched = std::mem::take(&mut self.hub.touched);
-        for run in self.hub.runs.keys().cloned().collect::<Vec<_>>() {
+        // Nothing a watch sees changed (as after every event's first settle): no run to wake.
+        let runs = if touched.is_empty() { Vec::new() } else { self.hub.runs.keys().cloned().collect() };
+        for run in runs {
             let track = self.runs.entry(run.clone()).or_default();
             let spec = self.hub.runs[&run].spec();
             let placement = (run.0.clone(), spec.placement_name.clone());
