@@ -342,8 +342,8 @@ pub struct Step {
     /// The run, as it stands after the step (new status, finalizers and `resourceVersion` as far
     /// as the driver knows them). When the status was not written, its status is the engine's
     /// working copy, which may carry normalizations the stored run does not have yet (see
-    /// [`reconcile_in_place`](crate::reconcile_in_place)); read the run again for what is
-    /// stored.
+    /// [`reconcile_in_place`](crate::reconcile_in_place)) — unless
+    /// [`InPlaceOutcome::status_modified`] is false; read the run again for what is stored.
     pub run: UpdateRun,
     /// The engine's outcome: whether the status changed, the actions (all applied) and the wake.
     /// The new status is [`run`](Step::run)'s.
