@@ -40,7 +40,8 @@ pub(crate) struct SpareRun {
     /// it untouched ([`InPlaceOutcome::status_modified`](crate::InPlaceOutcome::status_modified)).
     /// Otherwise it is only a buffer: a step that wrote nothing may hold normalizations the hub
     /// never stored, and after a lost or reordered action the driver's copy may believe in a
-    /// finalizer the hub does not have.
+    /// finalizer the hub does not have. `Simulation::fleet` clears it: what is done to the hub
+    /// by hand, even replacing it, need not keep to one `resourceVersion` per write.
     pub(crate) as_stored: bool,
 }
 

@@ -254,6 +254,11 @@ impl Simulation {
     /// [`Simulation::step`], [`Simulation::run`] or [`Simulation::run_until`]: member agents
     /// react, watches fire.
     pub fn fleet(&mut self) -> &mut Hub {
+        // Whatever is done to the hub by hand (even replacing it), the last step's run is no
+        // longer known to be the stored one: it is only a buffer for the next observation.
+        if let Some(spare) = self.spare_run.as_mut() {
+            spare.as_stored = false;
+        }
         &mut self.hub
     }
 
@@ -667,6 +672,7 @@ impl Simulation {
 
 #[cfg(test)]
 mod tests {
+    use super::hub::key_ref;
     use super::*;
 
     /// The simulated controller is a `Driver`: it keeps a warm plan per run while the run
@@ -688,5 +694,28 @@ mod tests {
         sim.run().expect("runs");
         assert_eq!(sim.run_phase("example-run"), RunPhase::Succeeded);
         assert!(sim.driver.plans().is_empty(), "{:?}", sim.driver);
+    }
+
+    /// The run a step leaves behind is served as the next observation only while it is known to
+    /// be the stored run: after the hub was handed out by hand, it is copied over again.
+    #[test]
+    fn the_last_steps_run_is_not_trusted_after_the_hub_was_handed_out() {
+        let scenario: Scenario =
+            serde_saphyr::from_str(include_str!("../../examples/scenarios/seed-cluster.yaml")).expect("parses");
+        let mut sim = Simulation::from_scenario(&scenario).expect("loads");
+        let run = ObjectRef::new("ClusterStagedUpdateRun", "", "example-run");
+        sim.run_until(Time::from_unix_seconds(sim.now().unix_seconds() + 750)).expect("runs");
+        assert!(sim.spare_run.as_ref().is_some_and(|s| s.as_stored), "the last step's run is the stored one");
+        let served = sim.hub.observation_over(&run, sim.spare_run.clone()).expect("observed").run;
+        assert_eq!(served, sim.hub.runs[&key_ref(&run)]);
+
+        // An edit by hand that keeps the resourceVersion (as no API server would).
+        let stored = sim.fleet().runs.get_mut(&key_ref(&run)).expect("stored");
+        let mut status = stored.status().cloned().expect("status");
+        status.conditions[0].message.push_str(" (edited by hand)");
+        stored.set_status(status);
+        assert!(sim.spare_run.as_ref().is_some_and(|s| !s.as_stored));
+        let served = sim.hub.observation_over(&run, sim.spare_run.take()).expect("observed").run;
+        assert_eq!(served, sim.hub.runs[&key_ref(&run)], "the stored run, not the last step's");
     }
 }
