@@ -678,15 +678,19 @@ mod tests {
     /// The simulated controller is a `Driver`: it keeps a warm plan per run while the run
     /// progresses — told the version of every status it writes, so the status it reads back is
     /// checked stage by stage — and drops it once the run is done.
-    #[test]
-    fn the_driver_keeps_a_plan_per_run_in_progress_and_drops_it_when_the_run_is_done() {
+    /// The seed scenario's cluster-scoped run, 12m30s in: created at 10m, its canary stage now
+    /// waits for its approval, a few reconciles after initialization.
+    fn seed_run_waiting_for_approval() -> (Simulation, ObjectRef) {
         let scenario: Scenario =
             serde_saphyr::from_str(include_str!("../../examples/scenarios/seed-cluster.yaml")).expect("parses");
         let mut sim = Simulation::from_scenario(&scenario).expect("loads");
-        let run = ObjectRef::new("ClusterStagedUpdateRun", "", "example-run");
-        // The run is created at 10m; at 12m30s its canary stage waits for its approval, a few
-        // reconciles after initialization.
         sim.run_until(Time::from_unix_seconds(sim.now().unix_seconds() + 750)).expect("runs");
+        (sim, ObjectRef::new("ClusterStagedUpdateRun", "", "example-run"))
+    }
+
+    #[test]
+    fn the_driver_keeps_a_plan_per_run_in_progress_and_drops_it_when_the_run_is_done() {
+        let (mut sim, run) = seed_run_waiting_for_approval();
         let reused = sim.driver.plans().get(&run).map(|p| (p.is_warm(), p.reused(), p.checks_skipped()));
         // Every reconcile that reused the plan read the status the one before had written (or
         // had found checked and left alone), so checked it stage by stage only.
@@ -700,11 +704,7 @@ mod tests {
     /// be the stored run: after the hub was handed out by hand, it is copied over again.
     #[test]
     fn the_last_steps_run_is_not_trusted_after_the_hub_was_handed_out() {
-        let scenario: Scenario =
-            serde_saphyr::from_str(include_str!("../../examples/scenarios/seed-cluster.yaml")).expect("parses");
-        let mut sim = Simulation::from_scenario(&scenario).expect("loads");
-        let run = ObjectRef::new("ClusterStagedUpdateRun", "", "example-run");
-        sim.run_until(Time::from_unix_seconds(sim.now().unix_seconds() + 750)).expect("runs");
+        let (mut sim, run) = seed_run_waiting_for_approval();
         assert!(sim.spare_run.as_ref().is_some_and(|s| s.as_stored), "the last step's run is the stored one");
         let served = sim.hub.observation_over(&run, sim.spare_run.clone()).expect("observed").run;
         assert_eq!(served, sim.hub.runs[&key_ref(&run)]);
