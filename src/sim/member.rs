@@ -148,7 +148,8 @@ impl Agent {
 pub(crate) struct Members {
     pub(crate) defaults: MemberBehaviour,
     configured: BTreeMap<String, MemberBehaviour>,
-    // Looked up by key, never iterated: hashed.
+    /// Each cluster's agent. This map and the two below are only looked up by key, never
+    /// iterated, so they are hashed.
     agents: FastMap<String, Agent>,
     /// The (uid, generation) of each binding an apply was scheduled for.
     handled: FastMap<Key, (String, i64)>,

@@ -675,9 +675,6 @@ mod tests {
     use super::hub::key_ref;
     use super::*;
 
-    /// The simulated controller is a `Driver`: it keeps a warm plan per run while the run
-    /// progresses — told the version of every status it writes, so the status it reads back is
-    /// checked stage by stage — and drops it once the run is done.
     /// The seed scenario's cluster-scoped run, 12m30s in: created at 10m, its canary stage now
     /// waits for its approval, a few reconciles after initialization.
     fn seed_run_waiting_for_approval() -> (Simulation, ObjectRef) {
@@ -688,6 +685,9 @@ mod tests {
         (sim, ObjectRef::new("ClusterStagedUpdateRun", "", "example-run"))
     }
 
+    /// The simulated controller is a `Driver`: it keeps a warm plan per run while the run
+    /// progresses — told the version of every status it writes, so the status it reads back is
+    /// checked stage by stage — and drops it once the run is done.
     #[test]
     fn the_driver_keeps_a_plan_per_run_in_progress_and_drops_it_when_the_run_is_done() {
         let (mut sim, run) = seed_run_waiting_for_approval();
