@@ -187,11 +187,11 @@ fn reconcile_status(
     let mut actions = Vec::new();
     let mark = Marker::new(now, run_ref.generation);
     // What to return when KubeFleet would not write the status.
-    let unwritten = |actions, wake, mark: &Marker| {
+    let unwritten = |actions, wake| {
         Ok(InPlaceOutcome { status_changed: false, status_modified: mark.has_changed(), actions, wake })
     };
     // What to return when it would.
-    let written = |actions, wake, mark: &Marker| {
+    let written = |actions, wake| {
         let changed = mark.has_changed();
         Ok(InPlaceOutcome { status_changed: changed, status_modified: changed, actions, wake })
     };
@@ -205,7 +205,7 @@ fn reconcile_status(
         if meta.has_finalizer(well_known::UPDATE_RUN_FINALIZER) {
             actions.push(Action::RemoveFinalizer { run: run_object, resource_version: meta.resource_version.clone() });
         }
-        return unwritten(actions, Wake::never(WakeReason::Deleted), &mark);
+        return unwritten(actions, Wake::never(WakeReason::Deleted));
     }
     if !meta.has_finalizer(well_known::UPDATE_RUN_FINALIZER) {
         actions.push(Action::AddFinalizer { run: run_object, resource_version: meta.resource_version.clone() });
@@ -225,7 +225,7 @@ fn reconcile_status(
     // Initialize or validate: where does the run stand?
     let (position, plan, initialized) = if !is_condition_true(&status.conditions, ct::INITIALIZED, generation) {
         if is_condition_false(&status.conditions, ct::INITIALIZED, generation) {
-            return unwritten(actions, Wake::never(WakeReason::Failed), &mark);
+            return unwritten(actions, Wake::never(WakeReason::Failed));
         }
         mark.changed(rewrite_generations(status, generation));
         // Initialization runs once, on a small status: work on a copy so that a retriable
@@ -242,33 +242,33 @@ fn reconcile_status(
                 mark.run_initialize_failed(&mut fresh, &msg);
                 mark.changed(true);
                 *status = fresh;
-                return written(actions, Wake::never(WakeReason::Failed), &mark);
+                return written(actions, Wake::never(WakeReason::Failed));
             }
             Err(InitStop::Failure(Failure::Retry(error))) => {
-                return unwritten(actions, retry_wake(config, error), &mark);
+                return unwritten(actions, retry_wake(config, error));
             }
             Err(InitStop::NeedSnapshot(action)) => {
                 actions.push(*action);
                 let wake = Wake::on_change(Some(config.cluster_updating_interval), WakeReason::SnapshotRequested);
-                return unwritten(actions, wake, &mark);
+                return unwritten(actions, wake);
             }
         }
     } else {
         if is_condition_true(&status.conditions, ct::SUCCEEDED, generation) {
-            return unwritten(actions, Wake::never(WakeReason::Succeeded), &mark);
+            return unwritten(actions, Wake::never(WakeReason::Succeeded));
         }
         if is_condition_false(&status.conditions, ct::SUCCEEDED, generation) {
-            return unwritten(actions, Wake::never(WakeReason::Failed), &mark);
+            return unwritten(actions, Wake::never(WakeReason::Failed));
         }
         match validation::validate(&run_ref, &hub, status, &mark, cache) {
             Ok((position, plan)) => (position, plan, false),
             Err(Failure::Abort(msg)) => {
                 mark.changed(rewrite_generations(status, generation));
                 mark.run_failed(status, &msg);
-                return written(actions, Wake::never(WakeReason::Failed), &mark);
+                return written(actions, Wake::never(WakeReason::Failed));
             }
             Err(Failure::Retry(error)) => {
-                return unwritten(actions, retry_wake(config, error), &mark);
+                return unwritten(actions, retry_wake(config, error));
             }
         }
     };
@@ -276,7 +276,7 @@ fn reconcile_status(
     let stage_index = match position {
         Position::Finished => {
             mark.run_succeeded(status);
-            return written(actions, Wake::never(WakeReason::Succeeded), &mark);
+            return written(actions, Wake::never(WakeReason::Succeeded));
         }
         Position::Stage(i) => i,
     };
@@ -295,14 +295,14 @@ fn reconcile_status(
         State::Initialize => {
             // Initialization wrote the status; a run merely waiting writes nothing.
             let wake = Wake::never(WakeReason::AwaitingRunState);
-            return if initialized { written(ctx.actions, wake, &mark) } else { unwritten(ctx.actions, wake, &mark) };
+            return if initialized { written(ctx.actions, wake) } else { unwritten(ctx.actions, wake) };
         }
         State::Run => ctx.execute(status, stage_index, &plan),
         State::Stop => ctx.stop(status, stage_index, &plan),
         State::Unknown(other) => {
             let msg = format!("{UNEXP}found unsupported updateRun state: {other}");
             mark.run_failed(status, &msg);
-            return written(ctx.actions, Wake::never(WakeReason::Failed), &mark);
+            return written(ctx.actions, Wake::never(WakeReason::Failed));
         }
     };
     let actions = ctx.actions;
@@ -321,7 +321,7 @@ fn reconcile_status(
         }
         StepEnd::Continue { wake } => wake,
     };
-    written(actions, wake, &mark)
+    written(actions, wake)
 }
 
 fn approval_kind(scope: Scope) -> &'static str {
