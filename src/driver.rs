@@ -390,9 +390,9 @@ pub trait Clock {
 /// A driver keeps a [`PlanCache`] per run it reconciles, so a step at fleet scale does not
 /// re-plan the stages when the world still gives the same plan, nor re-check cluster by cluster
 /// a status read at the `resourceVersion` its own write was answered with (the outcome is the
-/// same either way). A cache holds a reference to each member cluster and binding of the world
-/// its run was last reconciled against, until the next reconcile of that run replaces them; it
-/// is dropped when a step leaves the run idle ([`Wake::is_idle`](crate::Wake::is_idle):
+/// same either way). A cache holds a reference to each member cluster of the world its run was
+/// last reconciled against, and a weak one to each binding (with what planning reads of it),
+/// until the next reconcile of that run replaces them; it is dropped when a step leaves the run idle ([`Wake::is_idle`](crate::Wake::is_idle):
 /// finished, failed, stopped, deleted) or finds it gone, and by [`Driver::forget`] (for a run
 /// your controller stops reconciling otherwise). A clone of a driver starts with no caches.
 /// Share one driver between the reconciles of all runs (`Driver` is `Sync`; the caches are
@@ -441,7 +441,8 @@ impl Driver {
             .map_err(|source| DriverError::Engine { run: run.clone(), source })?;
         // Released before the actions, and so is the plan cache of an idle run: a fleet that
         // shares its objects with the observation (`Arc`s) and writes them in place then copies
-        // only those a live plan cache holds.
+        // only the member clusters a live plan cache holds (of bindings it holds weak
+        // references, which `Arc::make_mut` moves away from instead of copying).
         drop(world);
         let live = (!outcome.wake.is_idle()).then_some(plan);
         let carried = carry_out(fleet, run, &mut object, &outcome).await;

@@ -214,16 +214,50 @@ fn one_cache_shared_by_two_runs_plans_each_from_scratch() {
 #[test]
 fn a_binding_moved_to_another_policy_snapshot_namespace_or_placement_is_planned_again() {
     type Edit = fn(&mut Binding);
-    let edits: [(&str, Edit); 3] = [
+    let edits: [(&str, Edit); 6] = [
         ("policy snapshot", |b| b.spec.scheduling_policy_snapshot_name = "crp-7".into()),
         ("namespace", |b| b.metadata.namespace = Some("elsewhere".into())),
         ("placement label", |b| b.metadata.set_label(PLACEMENT_TRACKING_LABEL, "other-crp")),
+        ("placement label removed", |b| {
+            b.metadata.labels.as_mut().map(|l| l.remove(PLACEMENT_TRACKING_LABEL));
+        }),
+        ("name", |b| b.metadata.name = Some("renamed".into())),
+        // Its texts moved between fields, all the same when concatenated.
+        ("texts shifted", |b| {
+            let name = b.metadata.name().to_owned();
+            b.metadata.name = Some(name[..name.len() - 1].to_owned());
+            b.metadata.namespace = Some(format!("{}{}", &name[name.len() - 1..], b.metadata.namespace()));
+        }),
     ];
     for (what, edit) in edits {
         let (mut d, mut cache, now) = warmed();
         edit(d.hub.binding_mut("b2"));
         assert!(!step(&mut d, &mut cache, t(now + 1)).1, "{what}");
     }
+}
+
+#[test]
+fn the_cache_holds_bindings_weakly_so_a_write_after_the_reconcile_moves_them() {
+    let (mut d, mut cache, now) = warmed();
+    // The world is the only owner of its bindings; the cache keeps a weak reference to each.
+    for b in &d.hub.world.bindings {
+        assert_eq!((Arc::strong_count(b), Arc::weak_count(b)), (1, 1), "{}", b.metadata.name());
+    }
+    // A status write through `Arc::make_mut` moves the binding instead of copying it: it gets
+    // a new address and the cache's reference no longer reaches it.
+    let before = Arc::as_ptr(&d.hub.world.bindings[0]);
+    Arc::make_mut(&mut d.hub.world.bindings[0]).status.get_or_insert_with(Default::default);
+    assert_ne!(Arc::as_ptr(&d.hub.world.bindings[0]), before);
+    assert_eq!(Arc::weak_count(&d.hub.world.bindings[0]), 0);
+    // It is compared on what planning reads, finds the plan unchanged, and is held weakly again.
+    assert!(step(&mut d, &mut cache, t(now + 1)).1);
+    assert_eq!(Arc::weak_count(&d.hub.world.bindings[0]), 1);
+    // Dropped by the world, a binding is freed, whatever the cache remembers of it.
+    let last = d.hub.world.bindings.pop().expect("a binding");
+    let gone = Arc::downgrade(&last);
+    drop(last);
+    assert!(gone.upgrade().is_none());
+    assert!(!step(&mut d, &mut cache, t(now + 2)).1);
 }
 
 #[test]

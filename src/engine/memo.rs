@@ -9,11 +9,16 @@
 //! changes none of them from one reconcile to the next (it changes bindings' states, resources
 //! and conditions), so the plan made last time is still the plan.
 //!
-//! The cache holds the world's lists as it last saw them. The objects are shared `Arc`s, and
-//! holding a reference keeps each one unchanged (`Arc::make_mut` copies a shared object), so
-//! the same pointer at the same position means the same object; a different pointer is
-//! compared on the plan's inputs only. When anything differs, or on any other path than a
-//! validated reconcile, the engine plans from scratch, exactly as without the cache.
+//! The cache holds the world's lists as it last saw them. The objects are shared `Arc`s. Of a
+//! member cluster it holds a reference, which keeps the object unchanged (`Arc::make_mut`
+//! copies a shared object). Of a binding — the objects a rollout writes, thousands per stage —
+//! it holds a weak reference and a copy of what planning reads: a weak reference keeps the
+//! object's address from being reused and stops anyone from changing the object in place
+//! (`Arc::get_mut` refuses, `Arc::make_mut` moves it to a new address, without copying it),
+//! yet lets its owner write it without a copy once the world is dropped. Either way the same
+//! pointer at the same position means the same object; a different pointer is compared on the
+//! plan's inputs only. When anything differs, or on any other path than a validated
+//! reconcile, the engine plans from scratch, exactly as without the cache.
 //!
 //! Validation then checks the recorded status against the plan, stage by stage and cluster by
 //! cluster. The cluster-by-cluster half cannot fail, and rewrites nothing, on a status the
@@ -24,7 +29,7 @@
 //! never vouched for at the version it was read at.
 
 use std::cell::OnceCell;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use crate::InPlaceOutcome;
 use crate::api::Time;
@@ -65,8 +70,11 @@ use super::plan::{Plan, PlannedStage};
 /// another version and is checked in full, and so is a copy the cache itself changed in memory
 /// and sees again unwritten.
 ///
-/// The cache keeps the member clusters and bindings it last saw alive (one reference each) until
-/// the next reconcile replaces them; drop it when the run is finished or deleted.
+/// The cache keeps the member clusters it last saw alive (one reference each) until the next
+/// reconcile replaces them. Of the bindings it keeps a weak reference each and a copy of what
+/// planning reads (their names, placement label, target and policy snapshot), so a controller
+/// or a fleet that writes a binding through [`Arc::make_mut`] after the reconcile moves it
+/// instead of copying it. Drop the cache when the run is finished or deleted.
 ///
 /// ```no_run
 /// # use staged_rollout::api::{ClusterStagedUpdateRun, Time};
@@ -120,10 +128,96 @@ pub(crate) struct Memo {
     namespace: String,
     placement: String,
     members: Vec<Arc<MemberCluster>>,
-    bindings: Vec<Arc<Binding>>,
+    bindings: SeenBindings,
     /// The lists' name orders, shared with each reconcile's `Hub` (no copy per reconcile).
     orders: Arc<Orders>,
     plan: Option<PlanMemo>,
+}
+
+/// The world's bindings as the last reconcile saw them, without keeping them alive: a weak
+/// reference to each (its address, which nothing else can take while the reference lasts, and
+/// which the object keeps for as long as it is unchanged) and what planning reads of it.
+#[derive(Clone, Default)]
+struct SeenBindings {
+    refs: Vec<Weak<Binding>>,
+    /// The planning inputs of `refs[i]`: its fields' texts at `bounds[FIELDS * i ..][..=FIELDS]`
+    /// in `text`, and its `flags[i]`.
+    text: String,
+    bounds: Vec<u32>,
+    flags: Vec<u8>,
+}
+
+/// How many of a binding's planning inputs are texts ([`SeenBindings::fields`]).
+const FIELDS: usize = 5;
+/// [`SeenBindings::flags`]: the binding is unscheduled.
+const UNSCHEDULED: u8 = 1;
+/// [`SeenBindings::flags`]: the binding has a placement label (possibly empty).
+const LABELLED: u8 = 2;
+
+impl SeenBindings {
+    /// `bindings`, remembered; `None` if their texts do not fit `u32` offsets.
+    fn of(bindings: &[Arc<Binding>]) -> Option<SeenBindings> {
+        let mut seen = SeenBindings {
+            refs: bindings.iter().map(Arc::downgrade).collect(),
+            text: String::new(),
+            bounds: Vec::with_capacity(FIELDS * bindings.len() + 1),
+            flags: bindings.iter().map(|b| Self::flags_of(b)).collect(),
+        };
+        seen.bounds.push(0);
+        for b in bindings {
+            for field in Self::fields(b) {
+                seen.text.push_str(field);
+                seen.bounds.push(u32::try_from(seen.text.len()).ok()?);
+            }
+        }
+        Some(seen)
+    }
+
+    /// The texts planning reads of a binding: its name, its namespace, the placement it is
+    /// labelled with (empty when unlabelled: its flags tell), its target and its policy
+    /// snapshot. With [`SeenBindings::flags_of`], whether it is unscheduled, that is all.
+    fn fields(b: &Binding) -> [&str; FIELDS] {
+        [
+            b.metadata.name(),
+            b.metadata.namespace(),
+            b.metadata.label(PLACEMENT_TRACKING_LABEL).unwrap_or_default(),
+            &b.spec.target_cluster,
+            &b.spec.scheduling_policy_snapshot_name,
+        ]
+    }
+
+    fn flags_of(b: &Binding) -> u8 {
+        let unscheduled = if b.spec.state == BindingState::Unscheduled { UNSCHEDULED } else { 0 };
+        let labelled = if b.metadata.label(PLACEMENT_TRACKING_LABEL).is_some() { LABELLED } else { 0 };
+        unscheduled | labelled
+    }
+
+    /// Whether `b` has the planning inputs of the `i`th binding seen.
+    fn same_inputs(&self, i: usize, b: &Binding) -> bool {
+        let bounds = &self.bounds[FIELDS * i..=FIELDS * (i + 1)];
+        self.flags[i] == Self::flags_of(b)
+            && Self::fields(b).iter().zip(bounds.windows(2)).all(|(field, w)| {
+                // Offsets `of` took from `text` itself, so in range and on character boundaries.
+                self.text.get(w[0] as usize..w[1] as usize) == Some(*field)
+            })
+    }
+
+    /// Whether `now` holds the bindings seen, in order, up to what planning reads; takes the
+    /// new references of those that differ by pointer only.
+    fn same_as(&mut self, now: &[Arc<Binding>]) -> bool {
+        self.refs.len() == now.len()
+            && (0..now.len()).all(|i| {
+                let new = &now[i];
+                if std::ptr::eq(self.refs[i].as_ptr(), Arc::as_ptr(new)) {
+                    return true;
+                }
+                let same = self.same_inputs(i, new);
+                if same {
+                    self.refs[i] = Arc::downgrade(new);
+                }
+                same
+            })
+    }
 }
 
 /// The positions, in the world's lists, of the member clusters and of the placement's bindings
@@ -168,7 +262,7 @@ impl std::fmt::Debug for PlanCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut d = f.debug_struct("PlanCache");
         if let Some(m) = &self.memo {
-            d.field("member_clusters", &m.members.len()).field("bindings", &m.bindings.len());
+            d.field("member_clusters", &m.members.len()).field("bindings", &m.bindings.refs.len());
             d.field("stages", &m.plan.as_ref().map(|p| p.stages.len()));
         }
         d.field("reused", &self.reused).field("checks_skipped", &self.checks_skipped).finish_non_exhaustive()
@@ -264,8 +358,8 @@ impl PlanCache {
         let memo = self.memo.as_mut()?;
         let holds = memo.namespace == run.namespace
             && memo.placement == run.placement_name
-            && same_objects(&mut memo.members, &world.member_clusters, same_member)
-            && same_objects(&mut memo.bindings, &world.bindings, same_binding);
+            && same_members(&mut memo.members, &world.member_clusters)
+            && memo.bindings.same_as(&world.bindings);
         if !holds {
             self.memo = None;
         }
@@ -278,14 +372,15 @@ impl PlanCache {
         let positions = binding_positions(world);
         let bindings: Option<Vec<u32>> = hub.bindings().iter().map(|&b| position(&positions, b)).collect();
         let members: Option<Vec<u32>> = hub.member_clusters().iter().map(|m| u32::try_from(m.2).ok()).collect();
-        // Every listed object is one of the world's, at a position that fits in a `u32`; were
-        // one not, remembering nothing is always correct.
-        self.memo = match (members, bindings) {
-            (Some(members), Some(bindings)) => Some(Memo {
+        // Every listed object is one of the world's, at a position that fits in a `u32`, and
+        // the bindings' planning inputs fit `u32` offsets; were one not, remembering nothing is
+        // always correct.
+        self.memo = match (members, bindings, SeenBindings::of(&world.bindings)) {
+            (Some(members), Some(bindings), Some(seen)) => Some(Memo {
                 namespace: run.namespace.to_owned(),
                 placement: run.placement_name.to_owned(),
                 members: world.member_clusters.clone(),
-                bindings: world.bindings.clone(),
+                bindings: seen,
                 orders: Arc::new(Orders { members, bindings }),
                 plan: None,
             }),
@@ -305,7 +400,7 @@ impl PlanCache {
         let memo = remembered.plan.as_ref()?;
         // Every position was taken in a list of the remembered length, so in a world of that
         // length (as `PlanCache::refresh` found it) every index below holds.
-        if remembered.bindings.len() != world.bindings.len()
+        if remembered.bindings.refs.len() != world.bindings.len()
             || memo.policy_snapshot != *policy_snapshot
             || memo.strategy != *strategy
         {
@@ -374,7 +469,8 @@ impl Memo {
     /// The lists' name orders — `None` unless `world`'s lists have the remembered lengths,
     /// which every position fits.
     pub(crate) fn orders(&self, world: &World) -> Option<Arc<Orders>> {
-        let fits = self.members.len() == world.member_clusters.len() && self.bindings.len() == world.bindings.len();
+        let fits =
+            self.members.len() == world.member_clusters.len() && self.bindings.refs.len() == world.bindings.len();
         fits.then(|| Arc::clone(&self.orders))
     }
 }
@@ -389,15 +485,15 @@ fn position(positions: &FastMap<*const Binding, usize>, binding: &Binding) -> Op
     positions.get(&std::ptr::from_ref(binding)).and_then(|&i| u32::try_from(i).ok())
 }
 
-/// Whether `now` holds the remembered objects, in order, up to what `same` compares; replaces
-/// the remembered objects that differ by pointer only.
-fn same_objects<T>(remembered: &mut [Arc<T>], now: &[Arc<T>], same: fn(&T, &T) -> bool) -> bool {
+/// Whether `now` holds the remembered member clusters, in order, up to what planning reads;
+/// replaces the remembered ones that differ by pointer only.
+fn same_members(remembered: &mut [Arc<MemberCluster>], now: &[Arc<MemberCluster>]) -> bool {
     remembered.len() == now.len()
         && remembered.iter_mut().zip(now).all(|(old, new)| {
             if Arc::ptr_eq(old, new) {
                 return true;
             }
-            let same = same(old, new);
+            let same = same_member(old, new);
             if same {
                 *old = Arc::clone(new);
             }
@@ -408,15 +504,4 @@ fn same_objects<T>(remembered: &mut [Arc<T>], now: &[Arc<T>], same: fn(&T, &T) -
 /// What planning reads of a member cluster: its name and labels.
 fn same_member(a: &MemberCluster, b: &MemberCluster) -> bool {
     a.metadata.name == b.metadata.name && a.metadata.labels() == b.metadata.labels()
-}
-
-/// What planning reads of a binding: which placement it belongs to, its name, its target, its
-/// policy snapshot and whether it is unscheduled.
-fn same_binding(a: &Binding, b: &Binding) -> bool {
-    a.metadata.name == b.metadata.name
-        && a.metadata.namespace() == b.metadata.namespace()
-        && a.metadata.label(PLACEMENT_TRACKING_LABEL) == b.metadata.label(PLACEMENT_TRACKING_LABEL)
-        && a.spec.target_cluster == b.spec.target_cluster
-        && a.spec.scheduling_policy_snapshot_name == b.spec.scheduling_policy_snapshot_name
-        && (a.spec.state == BindingState::Unscheduled) == (b.spec.state == BindingState::Unscheduled)
 }

@@ -98,10 +98,11 @@ impl Hub {
                     return Ok(Applied::done());
                 }
                 // Copied only now, when it is written (an observation may still share it), and
-                // then without the spec this write replaces.
-                match Arc::get_mut(stored) {
-                    Some(unshared) => unshared.spec.clone_from(spec),
-                    None => {
+                // then without the spec this write replaces. Held by nothing else than weak
+                // references (a plan cache's), it is moved, not copied.
+                match Arc::strong_count(stored) {
+                    1 => Arc::make_mut(stored).spec.clone_from(spec),
+                    _ => {
                         let Binding { api_version, kind, metadata, spec: _, status, extra } = &**stored;
                         *stored = Arc::new(Binding {
                             api_version: api_version.clone(),
