@@ -57,7 +57,7 @@ string_enum! {
 }
 
 /// The spec of a binding.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BindingSpec {
     /// `Scheduled`, `Bound` or `Unscheduled`.
@@ -89,9 +89,20 @@ pub struct BindingSpec {
     pub extra: Extra,
 }
 
+super::clone_in_place!(BindingSpec {
+    state,
+    resource_snapshot_name,
+    resource_override_snapshots,
+    cluster_resource_override_snapshots,
+    scheduling_policy_snapshot_name,
+    target_cluster,
+    apply_strategy,
+    cluster_decision,
+});
+
 /// `spec.clusterDecision`: the scheduler's decision about one cluster. The engine never reads
 /// it; it is typed so that copying a binding copies two strings rather than a JSON map.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClusterDecision {
     /// The member cluster the decision is about.
@@ -110,6 +121,8 @@ pub struct ClusterDecision {
     #[serde(flatten)]
     pub extra: Extra,
 }
+
+super::clone_in_place!(ClusterDecision { cluster_name, selected, cluster_score, reason });
 
 /// `spec.clusterDecision.clusterScore`: the scores the scheduler gave a cluster.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

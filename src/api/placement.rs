@@ -131,7 +131,7 @@ impl RolloutStrategy {
 
 /// How member agents apply resources. Runs record the placement's apply strategy **after**
 /// defaulting, and write it into every binding they update.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApplyStrategy {
     /// `PartialComparison` (default) or `FullComparison`.
@@ -156,6 +156,15 @@ pub struct ApplyStrategy {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
+super::clone_in_place!(ApplyStrategy {
+    comparison_option,
+    when_to_apply,
+    type_,
+    allow_co_ownership,
+    server_side_apply_config,
+    when_to_take_over,
+});
 
 /// Server-side apply options.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
