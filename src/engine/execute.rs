@@ -229,6 +229,7 @@ impl<'a, 'w> Ctx<'a, 'w> {
         let mut errors: Vec<Failure> = Vec::new();
         let mut up_to_date = false;
         let mut i = 0;
+        let listed = stage.clusters.len();
         while i < stage.clusters.len() && updating < concurrency {
             let cluster = &mut stage.clusters[i];
             i += 1;
@@ -254,7 +255,11 @@ impl<'a, 'w> Ctx<'a, 'w> {
                 .filter(|c| c.is_true_at(generation))
                 .map(|c| c.last_transition_time);
             let Some(started_at) = started else {
-                // Not started: bring the binding in sync, then mark the cluster started.
+                // Not started: bring the binding in sync, then mark the cluster started. This and
+                // every cluster after it that can start write at most two actions each: room for
+                // them at once (an action is large, and a pass may start thousands).
+                let can_start = usize::try_from(concurrency - updating + 1).unwrap_or(0).min(listed + 1 - i);
+                self.actions.reserve(2 * can_start);
                 if !in_sync(&snapshot_name, applied.as_ref(), binding, cluster) {
                     // Built from its parts: cloning the old spec would clone what is replaced.
                     let BindingSpec {
