@@ -6,7 +6,7 @@
 //! a column of interned values with posting lists, so an `env=prod` stage visits only the
 //! clusters labelled `env=prod`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::api::{Binding, Requirement, RequirementOperator};
@@ -61,6 +61,9 @@ impl Hasher for WordHash {
 
 /// A hash map keyed through [`WordHash`].
 pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<WordHash>>;
+
+/// A hash set of [`WordHash`]ed values.
+pub(crate) type FastSet<T> = HashSet<T, BuildHasherDefault<WordHash>>;
 
 /// A label value as a hash key: hashed in one `write` (which folds in the length), without the
 /// terminator byte `str`'s own `Hash` adds — one mixing round fewer per cluster.

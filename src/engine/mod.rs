@@ -30,7 +30,7 @@ use crate::world::World;
 use execute::{Ctx, StepEnd};
 use failure::{Failure, UNEXP};
 use hub::{Hub, RunRef};
-pub(crate) use index::FastMap;
+pub(crate) use index::{FastMap, FastSet};
 use init::InitStop;
 use marks::Marker;
 pub use memo::PlanCache;

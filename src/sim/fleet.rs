@@ -2,7 +2,6 @@
 //! observes a run, carries out the engine's actions and writes the status — as an API server
 //! would, with generations, resourceVersions and conflicts.
 
-use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -10,10 +9,10 @@ use crate::action::{Action, ObjectRef};
 use crate::api::well_known::{self, condition_types as ct};
 use crate::api::{Binding, UpdateRunStatus, remove_condition, set_condition};
 use crate::driver::{Applied, Fleet, FleetError, Observation, UpdateRun};
-use crate::engine::FastMap;
+use crate::engine::{FastMap, FastSet};
 use crate::world::ObservedApproval;
 
-use super::hub::{Actor, Hub, Key, key_of, key_ref};
+use super::hub::{Actor, Hub, Key, KeyRef, key_of, key_ref};
 use super::transcript::{Event, EventKind, status_events};
 
 impl Hub {
@@ -28,7 +27,7 @@ impl Hub {
     /// Marks the start of a reconcile of `run` (events recorded from now on belong to it).
     pub(crate) fn begin_reconcile(&mut self, run: &ObjectRef) {
         self.reconciles += 1;
-        self.actor = Some(Actor { run: key_ref(run), mark: self.transcript.len(), updated: BTreeSet::new() });
+        self.actor = Some(Actor { run: key_ref(run), mark: self.transcript.len(), updated: FastSet::default() });
     }
 
     /// Marks the end of a reconcile.
@@ -84,9 +83,11 @@ impl Hub {
                 Ok(Applied::done())
             }
             Action::UpdateBinding { binding, resource_version, spec, .. } => {
-                let key = key_ref(binding);
                 let rv = self.next_rv();
-                let stored = self.bindings.get_mut(&key).ok_or_else(|| FleetError::NotFound(binding.to_string()))?;
+                let stored = self
+                    .bindings
+                    .get_mut(KeyRef::of(binding).key())
+                    .ok_or_else(|| FleetError::NotFound(binding.to_string()))?;
                 if let Some(expected) = resource_version
                     && stored.metadata.resource_version.as_ref() != Some(expected)
                 {
@@ -117,8 +118,8 @@ impl Hub {
                 let stored = Arc::make_mut(stored); // unshared by now: no copy
                 stored.metadata.generation = Some(stored.metadata.generation() + 1);
                 stored.metadata.resource_version = Some(rv.clone());
-                let placement = Hub::tracked_placement(&stored.metadata);
-                self.binding_written(&key, placement);
+                self.binding_writes.record(KeyRef::of(binding));
+                self.touched.labelled(&stored.metadata);
                 if let Some(actor) = self.actor.as_mut() {
                     actor.updated.insert(spec.target_cluster.clone());
                 }
@@ -129,11 +130,10 @@ impl Hub {
                 Ok(Applied::with_resource_version(rv))
             }
             Action::MarkBindingRolloutStarted { binding, condition, .. } => {
-                let key = key_ref(binding);
                 let rv = self.next_rv();
                 let stored = self
                     .bindings
-                    .get_mut(&key)
+                    .get_mut(KeyRef::of(binding).key())
                     .map(Arc::make_mut)
                     .ok_or_else(|| FleetError::NotFound(binding.to_string()))?;
                 let mut c = condition.clone();
@@ -142,10 +142,10 @@ impl Hub {
                 remove_condition(conditions, ct::ROLLOUT_STARTED);
                 conditions.push(c);
                 stored.metadata.resource_version = Some(rv.clone());
-                let placement = Hub::tracked_placement(&stored.metadata);
+                self.touched.labelled(&stored.metadata);
                 let (cluster, snapshot) =
                     (stored.spec.target_cluster.clone(), stored.spec.resource_snapshot_name.clone());
-                self.binding_written(&key, placement);
+                self.binding_writes.record(KeyRef::of(binding));
                 // A binding this reconcile updated already has its `binding-updated` event.
                 if !self.actor.as_ref().is_some_and(|a| a.updated.contains(&cluster)) {
                     self.record_for_actor(
@@ -197,8 +197,8 @@ impl Hub {
                 let stored = Arc::make_mut(stored);
                 stored.metadata.deletion_timestamp = Some(now);
                 stored.metadata.resource_version = Some(rv);
-                let placement = Hub::tracked_placement(&stored.metadata);
-                self.binding_written(&key, placement);
+                self.binding_writes.record(KeyRef::to(&key));
+                self.touched.labelled(&stored.metadata);
                 if let Some(a) = &self.actor {
                     self.deleted_by.insert(key, a.run.clone());
                 }

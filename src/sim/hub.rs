@@ -2,6 +2,8 @@
 //! (generations bump on spec writes, every write gets a new `resourceVersion`), and the [`Fleet`]
 //! implementation through which the driver reads and writes it.
 
+use std::borrow::Borrow;
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -13,6 +15,7 @@ use crate::api::{
     Binding, MemberCluster, ObjectMeta, Placement, PolicySnapshot, ResourceSnapshot, Time, UpdateStrategySpec,
 };
 use crate::driver::{FleetError, Observation, UpdateRun};
+use crate::engine::FastSet;
 use crate::world::{ObservedApproval, World};
 
 use super::resources::{self, ObjectKey};
@@ -28,6 +31,69 @@ pub(crate) fn key_of(meta: &ObjectMeta) -> Key {
 
 pub(crate) fn key_ref(r: &ObjectRef) -> Key {
     (r.namespace.clone(), r.name.clone())
+}
+
+/// A borrowed [`Key`]: maps keyed by `Key` are looked up with [`KeyRef::key`] without
+/// allocating one.
+#[derive(Clone, Copy)]
+pub(crate) struct KeyRef<'a>(pub(crate) &'a str, pub(crate) &'a str);
+
+impl<'a> KeyRef<'a> {
+    pub(crate) fn of(r: &'a ObjectRef) -> KeyRef<'a> {
+        KeyRef(&r.namespace, &r.name)
+    }
+
+    pub(crate) fn to(key: &'a Key) -> KeyRef<'a> {
+        KeyRef(&key.0, &key.1)
+    }
+
+    /// What a map keyed by [`Key`] is looked up with.
+    pub(crate) fn key(&self) -> &(dyn AsKey + 'a) {
+        self
+    }
+}
+
+/// A `(namespace, name)` pair, owned ([`Key`]) or borrowed ([`KeyRef`]), ordered as `Key` is.
+pub(crate) trait AsKey {
+    fn pair(&self) -> (&str, &str);
+}
+
+impl AsKey for Key {
+    fn pair(&self) -> (&str, &str) {
+        (&self.0, &self.1)
+    }
+}
+
+impl AsKey for KeyRef<'_> {
+    fn pair(&self) -> (&str, &str) {
+        (self.0, self.1)
+    }
+}
+
+impl<'a> Borrow<dyn AsKey + 'a> for Key {
+    fn borrow(&self) -> &(dyn AsKey + 'a) {
+        self
+    }
+}
+
+impl PartialEq for dyn AsKey + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.pair() == other.pair()
+    }
+}
+
+impl Eq for dyn AsKey + '_ {}
+
+impl PartialOrd for dyn AsKey + '_ {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for dyn AsKey + '_ {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.pair().cmp(&other.pair())
+    }
 }
 
 /// A run its holder is done with (the run of the last driver step), handed to the next
@@ -91,6 +157,22 @@ impl Touched {
     pub(crate) fn is_empty(&self) -> bool {
         self.placements.is_empty() && self.runs.is_empty() && self.approvals_of.is_empty() && !self.clusters
     }
+
+    /// Something of placement `namespace/name` changed: its runs are woken (as their watches
+    /// would be).
+    pub(crate) fn placement(&mut self, namespace: &str, name: &str) {
+        if !self.placements.contains(KeyRef(namespace, name).key()) {
+            self.placements.insert((namespace.to_owned(), name.to_owned()));
+        }
+    }
+
+    /// An object labelled with a placement (`parent-CRP`) was written: that placement's runs are
+    /// woken.
+    pub(crate) fn labelled(&mut self, meta: &ObjectMeta) {
+        if let Some(placement) = meta.label(well_known::PLACEMENT_TRACKING_LABEL) {
+            self.placement(meta.namespace(), placement);
+        }
+    }
 }
 
 /// Which bindings were written since the member agents last looked, and when cluster
@@ -106,8 +188,8 @@ pub(crate) struct BindingWrites {
 
 impl BindingWrites {
     /// Records a write (creation, change or removal) of the binding `key`.
-    pub(crate) fn record(&mut self, key: &Key) {
-        self.written.push(key.clone());
+    pub(crate) fn record(&mut self, key: KeyRef<'_>) {
+        self.written.push((key.0.to_owned(), key.1.to_owned()));
     }
 
     /// The bindings written since the last call, each once, in key order.
@@ -125,8 +207,8 @@ pub(crate) struct Actor {
     pub(crate) run: Key,
     /// Where this reconcile's events start in the transcript.
     pub(crate) mark: usize,
-    /// The clusters whose bindings this reconcile updated.
-    pub(crate) updated: BTreeSet<String>,
+    /// The clusters whose bindings this reconcile updated (only looked up, never iterated).
+    pub(crate) updated: FastSet<String>,
 }
 
 /// The simulated hub cluster.
@@ -259,7 +341,7 @@ impl Hub {
     /// is the stored run at the stored `resourceVersion` it is served as it is, otherwise the
     /// stored run is copied over it, reusing its buffers.
     pub(crate) fn observation_over(&self, run: &ObjectRef, spare: Option<SpareRun>) -> Option<Observation> {
-        let stored = self.runs.get(&key_ref(run))?;
+        let stored = self.runs.get(KeyRef::of(run).key())?;
         let run = match spare {
             Some(spare) if spare.is_stored(stored) => {
                 debug_assert!(
@@ -337,29 +419,11 @@ impl Hub {
         self.record(event);
     }
 
-    /// Something of `placement`'s changed: its runs are woken (as their watches would be).
-    pub(crate) fn touch_placement(&mut self, placement: Key) {
-        self.touched.placements.insert(placement);
-    }
-
     /// The placement an object belongs to by its namespace and `parent-CRP` label (an empty
     /// name when unlabelled).
     pub(crate) fn placement_of(meta: &ObjectMeta) -> Key {
-        Self::tracked_placement(meta).unwrap_or_else(|| (meta.namespace().to_owned(), String::new()))
-    }
-
-    /// The placement an object is labelled with, if any.
-    pub(crate) fn tracked_placement(meta: &ObjectMeta) -> Option<Key> {
-        meta.label(well_known::PLACEMENT_TRACKING_LABEL).map(|p| (meta.namespace().to_owned(), p.to_owned()))
-    }
-
-    /// A binding was created, changed or deleted: the member agents look at it again, and the
-    /// runs of its placement (from [`Hub::tracked_placement`]) are woken.
-    pub(crate) fn binding_written(&mut self, key: &Key, placement: Option<Key>) {
-        self.binding_writes.record(key);
-        if let Some(p) = placement {
-            self.touch_placement(p);
-        }
+        let placement = meta.label(well_known::PLACEMENT_TRACKING_LABEL).unwrap_or_default();
+        (meta.namespace().to_owned(), placement.to_owned())
     }
 
     // ----- resource snapshots -----
@@ -448,7 +512,7 @@ impl Hub {
         self.resource_snapshots.insert(key, snapshot);
         let event = Event::new(self.now, EventKind::SnapshotCreated).namespace(&placement.0).snapshot(&name);
         self.record_for_actor(event.detail(summary));
-        self.touch_placement(placement.clone());
+        self.touched.placement(&placement.0, &placement.1);
         Ok(name)
     }
 
@@ -499,13 +563,26 @@ mod tests {
     fn binding_writes_are_taken_once_each_in_key_order() {
         let key = |n: &str| (String::new(), n.to_owned());
         let mut w = BindingWrites::default();
-        w.record(&key("b"));
-        w.record(&key("a"));
+        w.record(KeyRef("", "b"));
+        w.record(KeyRef("", "a"));
         assert_eq!(w.take(), [key("a"), key("b")]);
-        w.record(&key("c"));
-        w.record(&key("a"));
-        w.record(&key("c"));
+        w.record(KeyRef("", "c"));
+        w.record(KeyRef("", "a"));
+        w.record(KeyRef("", "c"));
         assert_eq!(w.take(), [key("a"), key("c")]);
         assert_eq!(w.take(), Vec::<Key>::new());
+    }
+
+    #[test]
+    fn a_borrowed_key_finds_what_its_owned_key_finds() {
+        let pairs = [("", "a"), ("", "ab"), ("", "b"), ("a", ""), ("a", "a"), ("b", "a"), ("ns", "x")];
+        let map: BTreeMap<Key, usize> =
+            pairs.iter().enumerate().map(|(i, (ns, n))| (((*ns).to_owned(), (*n).to_owned()), i)).collect();
+        for (i, (ns, n)) in pairs.iter().enumerate() {
+            assert_eq!(map.get(KeyRef(ns, n).key()), Some(&i), "{ns}/{n}");
+        }
+        for (ns, n) in [("", ""), ("", "aa"), ("a", "b"), ("ns", "a"), ("nsx", "")] {
+            assert_eq!(map.get(KeyRef(ns, n).key()), None, "{ns}/{n}");
+        }
     }
 }

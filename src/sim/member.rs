@@ -15,7 +15,7 @@ use crate::api::{
 use crate::engine::FastMap;
 
 use super::clock::SplitMix64;
-use super::hub::{Hub, Key};
+use super::hub::{Hub, Key, KeyRef};
 use super::scheduler;
 use super::transcript::{Event, EventKind};
 
@@ -147,9 +147,10 @@ impl Agent {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Members {
     pub(crate) defaults: MemberBehaviour,
-    configured: BTreeMap<String, MemberBehaviour>,
-    /// Each cluster's agent. This map and the two below are only looked up by key, never
-    /// iterated, so they are hashed.
+    /// Each cluster's configured behaviour. This map and the three below are only looked up by
+    /// key, never iterated, so they are hashed.
+    configured: FastMap<String, MemberBehaviour>,
+    /// Each cluster's agent.
     agents: FastMap<String, Agent>,
     /// The (uid, generation) of each binding an apply was scheduled for.
     handled: FastMap<Key, (String, i64)>,
@@ -346,7 +347,7 @@ impl Members {
         let placement = Hub::placement_of(&b.metadata);
         let ns = placement.0.clone();
         // The snapshot's resources and their summary: all a member needs of it.
-        let snapshot = hub.resource_snapshots.get(&(ns.clone(), snapshot_name.clone())).map(|s| {
+        let snapshot = hub.resource_snapshots.get(KeyRef(&ns, &snapshot_name).key()).map(|s| {
             let applied = AppliedSnapshot::of(&mut self.last_snapshot, s);
             (Arc::clone(&applied.resources), applied.summary.clone())
         });
@@ -408,8 +409,8 @@ impl Members {
             set_condition(&mut status.conditions, Condition::new(t, s, generation, r, ""), now);
         }
         b.metadata.resource_version = Some(rv);
-        let placement = Hub::tracked_placement(&b.metadata);
-        hub.binding_written(key, placement);
+        hub.binding_writes.record(KeyRef::to(key));
+        hub.touched.labelled(&b.metadata);
         let event = match run {
             Some(r) => event.run(&ns, &r),
             None => event.namespace(&ns),
@@ -423,12 +424,12 @@ impl Members {
             return;
         }
         let placement = Hub::placement_of(&b.metadata);
-        let tracked = Hub::tracked_placement(&b.metadata);
+        hub.touched.labelled(&b.metadata);
         if let Some(agent) = self.agents.get_mut(cluster) {
             agent.objects.remove(&placement);
         }
         hub.bindings.remove(key);
-        hub.binding_written(key, tracked);
+        hub.binding_writes.record(KeyRef::to(key));
         self.handled.remove(key);
         self.cleaning.remove(key);
         let by = hub.deleted_by.remove(key);

@@ -28,7 +28,7 @@ use crate::api::{
     Placement, PlacementPolicy, PolicySnapshot, Selector, compile, set_condition,
 };
 
-use super::hub::{Hub, Key};
+use super::hub::{Hub, Key, KeyRef};
 use super::resources::{content_hash, fnv1a};
 use super::transcript::{Event, EventKind};
 
@@ -256,7 +256,7 @@ fn ensure_policy_snapshot(hub: &mut Hub, placement: &Placement) -> String {
     hub.policy_snapshots.insert((ns.clone(), snapshot_name.clone()), snapshot);
     let event = Event::new(hub.now, EventKind::PolicySnapshotCreated).namespace(&ns).detail(&snapshot_name);
     hub.record(event);
-    hub.touch_placement((ns, name));
+    hub.touched.placement(&ns, &name);
     snapshot_name
 }
 
@@ -281,9 +281,7 @@ fn set_scheduled(hub: &mut Hub, snapshot: &Key, scheduled: bool) {
     let conditions = &mut s.status.get_or_insert_with(Default::default).conditions;
     if set_condition(conditions, Condition::new(ct::SCHEDULED, status, generation, reason, message), now) {
         s.metadata.resource_version = Some(rv);
-        if let Some(placement) = Hub::tracked_placement(&s.metadata) {
-            hub.touch_placement(placement);
-        }
+        hub.touched.labelled(&s.metadata);
     }
 }
 
@@ -323,7 +321,8 @@ fn create_binding(hub: &mut Hub, placement: &Placement, policy_snapshot: &str, c
     };
     let key = (ns.clone(), binding.metadata.name().to_owned());
     hub.bindings.insert(key.clone(), Arc::new(binding));
-    hub.binding_written(&key, Some((ns.clone(), name.clone())));
+    hub.binding_writes.record(KeyRef::to(&key));
+    hub.touched.placement(&ns, &name);
     hub.record(Event::new(hub.now, EventKind::BindingScheduled).namespace(&ns).cluster(cluster).detail(&name));
 }
 
@@ -370,10 +369,9 @@ fn write_spec(hub: &mut Hub, key: &Key, edit: impl FnOnce(&mut Binding)) -> Opti
     edit(b);
     b.metadata.generation = Some(b.metadata.generation() + 1);
     b.metadata.resource_version = Some(rv);
-    let written = (Hub::placement_of(&b.metadata), b.spec.target_cluster.clone());
-    let tracked = Hub::tracked_placement(&b.metadata);
-    hub.binding_written(key, tracked);
-    Some(written)
+    hub.binding_writes.record(KeyRef::to(key));
+    hub.touched.labelled(&b.metadata);
+    Some((Hub::placement_of(&b.metadata), b.spec.target_cluster.clone()))
 }
 
 /// Unschedules `surplus` of the selected bindings: `Scheduled` ones before `Bound` ones, and
