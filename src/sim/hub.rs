@@ -5,6 +5,7 @@
 use std::borrow::Borrow;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -15,7 +16,7 @@ use crate::api::{
     Binding, MemberCluster, ObjectMeta, Placement, PolicySnapshot, ResourceSnapshot, Time, UpdateStrategySpec,
 };
 use crate::driver::{FleetError, Observation, UpdateRun};
-use crate::engine::FastSet;
+use crate::engine::{FastMap, FastSet};
 use crate::world::{ObservedApproval, World};
 
 use super::resources::{self, ObjectKey};
@@ -93,6 +94,86 @@ impl PartialOrd for dyn AsKey + '_ {
 impl Ord for dyn AsKey + '_ {
     fn cmp(&self, other: &Self) -> Ordering {
         self.pair().cmp(&other.pair())
+    }
+}
+
+/// Hashed as [`Key`] is: a tuple hashes its fields in order, and a `String` as its `str`.
+impl Hash for dyn AsKey + '_ {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.pair().hash(state);
+    }
+}
+
+/// The hub's bindings: found by key through a hash map (the simulated fleet writes thousands,
+/// one lookup each), listed in key order as the API server lists them.
+#[derive(Clone, Default)]
+pub(crate) struct Bindings {
+    /// Each binding's slot.
+    slot_of: FastMap<Key, usize>,
+    /// The same, in key order.
+    order: BTreeMap<Key, usize>,
+    /// The bindings; `None` where one was removed and no binding has taken its slot since.
+    slots: Vec<Option<Arc<Binding>>>,
+    /// The empty slots.
+    free: Vec<usize>,
+}
+
+impl Bindings {
+    pub(crate) fn get(&self, key: &(dyn AsKey + '_)) -> Option<&Arc<Binding>> {
+        let &slot = self.slot_of.get(key)?;
+        self.slots[slot].as_ref()
+    }
+
+    pub(crate) fn get_mut(&mut self, key: &(dyn AsKey + '_)) -> Option<&mut Arc<Binding>> {
+        let &slot = self.slot_of.get(key)?;
+        self.slots[slot].as_mut()
+    }
+
+    /// Stores `binding` under `key`, replacing the one stored there.
+    pub(crate) fn insert(&mut self, key: Key, binding: Arc<Binding>) {
+        if let Some(stored) = self.get_mut(&key) {
+            *stored = binding;
+            return;
+        }
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot] = Some(binding);
+                slot
+            }
+            None => {
+                self.slots.push(Some(binding));
+                self.slots.len() - 1
+            }
+        };
+        self.order.insert(key.clone(), slot);
+        self.slot_of.insert(key, slot);
+    }
+
+    pub(crate) fn remove(&mut self, key: &(dyn AsKey + '_)) -> Option<Arc<Binding>> {
+        let slot = self.slot_of.remove(key)?;
+        self.order.remove(key);
+        self.free.push(slot);
+        self.slots[slot].take()
+    }
+
+    /// The bindings in key order, with their keys.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&Key, &Arc<Binding>)> {
+        self.order.iter().filter_map(|(key, &slot)| Some((key, self.slots[slot].as_ref()?)))
+    }
+
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &Key> {
+        self.order.keys()
+    }
+
+    pub(crate) fn values(&self) -> impl Iterator<Item = &Arc<Binding>> {
+        self.iter().map(|(_, b)| b)
+    }
+}
+
+/// A map from key to binding, in key order.
+impl std::fmt::Debug for Bindings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
     }
 }
 
@@ -229,7 +310,7 @@ pub struct Hub {
     pub(crate) policy_snapshots: BTreeMap<Key, PolicySnapshot>,
     pub(crate) resource_snapshots: BTreeMap<Key, ResourceSnapshot>,
     /// Shared with the observations handed out; written through [`Arc::make_mut`].
-    pub(crate) bindings: BTreeMap<Key, Arc<Binding>>,
+    pub(crate) bindings: Bindings,
     pub(crate) approvals: BTreeMap<Key, ObservedApproval>,
     pub(crate) resources: BTreeMap<ObjectKey, Value>,
     /// Who asked for a binding's deletion, for the transcript.
@@ -260,7 +341,7 @@ impl Hub {
             runs: BTreeMap::new(),
             policy_snapshots: BTreeMap::new(),
             resource_snapshots: BTreeMap::new(),
-            bindings: BTreeMap::new(),
+            bindings: Bindings::default(),
             approvals: BTreeMap::new(),
             resources: BTreeMap::new(),
             deleted_by: BTreeMap::new(),
@@ -576,13 +657,54 @@ mod tests {
     #[test]
     fn a_borrowed_key_finds_what_its_owned_key_finds() {
         let pairs = [("", "a"), ("", "ab"), ("", "b"), ("a", ""), ("a", "a"), ("b", "a"), ("ns", "x")];
-        let map: BTreeMap<Key, usize> =
-            pairs.iter().enumerate().map(|(i, (ns, n))| (((*ns).to_owned(), (*n).to_owned()), i)).collect();
-        for (i, (ns, n)) in pairs.iter().enumerate() {
+        let owned = |(ns, n): (&str, &str)| (ns.to_owned(), n.to_owned());
+        let map: BTreeMap<Key, usize> = pairs.iter().enumerate().map(|(i, &p)| (owned(p), i)).collect();
+        let hashed: FastMap<Key, usize> = map.clone().into_iter().collect();
+        for (i, &(ns, n)) in pairs.iter().enumerate() {
             assert_eq!(map.get(KeyRef(ns, n).key()), Some(&i), "{ns}/{n}");
+            assert_eq!(hashed.get(KeyRef(ns, n).key()), Some(&i), "{ns}/{n}");
         }
         for (ns, n) in [("", ""), ("", "aa"), ("a", "b"), ("ns", "a"), ("nsx", "")] {
             assert_eq!(map.get(KeyRef(ns, n).key()), None, "{ns}/{n}");
+            assert_eq!(hashed.get(KeyRef(ns, n).key()), None, "{ns}/{n}");
         }
+    }
+
+    #[test]
+    fn bindings_are_found_by_key_and_listed_in_key_order() {
+        let binding = |name: &str| {
+            let mut b: Binding = serde_json::from_value(serde_json::json!({
+                "apiVersion": "placement.kubernetes-fleet.io/v1beta1",
+                "kind": "ClusterResourceBinding",
+                "metadata": {"name": name},
+                "spec": {"state": "Scheduled", "targetCluster": name}
+            }))
+            .expect("a binding");
+            b.metadata.generation = Some(1);
+            Arc::new(b)
+        };
+        let key = |n: &str| (String::new(), n.to_owned());
+        let names = |b: &Bindings| b.values().map(|b| b.metadata.name().to_owned()).collect::<Vec<_>>();
+        let mut bindings = Bindings::default();
+        for n in ["m2", "m1", "m3"] {
+            bindings.insert(key(n), binding(n));
+        }
+        assert_eq!(names(&bindings), ["m1", "m2", "m3"]);
+        assert_eq!(bindings.keys().map(|k| k.1.as_str()).collect::<Vec<_>>(), ["m1", "m2", "m3"]);
+        // Removed, then a new binding takes its slot; a replaced one keeps its place.
+        assert_eq!(bindings.remove(&key("m2")).map(|b| b.metadata.name().to_owned()), Some("m2".to_owned()));
+        assert!(bindings.remove(&key("m2")).is_none());
+        assert!(bindings.get(KeyRef("", "m2").key()).is_none());
+        bindings.insert(key("m0"), binding("m0"));
+        bindings.insert(key("m3"), binding("m3-again"));
+        assert_eq!(names(&bindings), ["m0", "m1", "m3-again"]);
+        assert_eq!(bindings.slots.len(), 3, "the removed binding's slot is reused");
+        Arc::make_mut(bindings.get_mut(KeyRef("", "m1").key()).expect("m1")).metadata.generation = Some(2);
+        assert_eq!(bindings.get(&key("m1")).map(|b| b.metadata.generation()), Some(2));
+        assert_eq!(
+            format!("{bindings:?}"),
+            format!("{:?}", bindings.iter().collect::<BTreeMap<_, _>>()),
+            "printed as the map it was"
+        );
     }
 }

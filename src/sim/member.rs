@@ -272,7 +272,7 @@ impl Members {
         };
         self.seen_epoch = Some(epoch);
         #[cfg(debug_assertions)]
-        for (key, b) in &hub.bindings {
+        for (key, b) in hub.bindings.iter() {
             debug_assert!(
                 keys.binary_search(key).is_ok() || self.due(hub, key, b).is_none(),
                 "binding {key:?} has member work but was not recorded as written"
