@@ -161,11 +161,13 @@ impl SeenBindings {
             refs: bindings.iter().map(Arc::downgrade).collect(),
             text: String::new(),
             bounds: Vec::with_capacity(FIELDS * bindings.len() + 1),
-            flags: bindings.iter().map(|b| Self::flags_of(b)).collect(),
+            flags: Vec::with_capacity(bindings.len()),
         };
         seen.bounds.push(0);
         for b in bindings {
-            for field in Self::fields(b) {
+            let label = b.metadata.label(PLACEMENT_TRACKING_LABEL);
+            seen.flags.push(Self::flags_of(b, label));
+            for field in Self::fields(b, label) {
                 seen.text.push_str(field);
                 seen.bounds.push(u32::try_from(seen.text.len()).ok()?);
             }
@@ -173,33 +175,35 @@ impl SeenBindings {
         Some(seen)
     }
 
-    /// The texts planning reads of a binding: its name, its namespace, the placement it is
-    /// labelled with (empty when unlabelled: its flags tell), its target and its policy
-    /// snapshot. With [`SeenBindings::flags_of`], whether it is unscheduled, that is all.
-    fn fields(b: &Binding) -> [&str; FIELDS] {
+    /// The texts planning reads of a binding labelled with placement `label`: its name, its
+    /// namespace, that placement (empty when unlabelled: its flags tell), its target and its
+    /// policy snapshot. With [`SeenBindings::flags_of`], that is all planning reads of it.
+    fn fields<'b>(b: &'b Binding, label: Option<&'b str>) -> [&'b str; FIELDS] {
         [
             b.metadata.name(),
             b.metadata.namespace(),
-            b.metadata.label(PLACEMENT_TRACKING_LABEL).unwrap_or_default(),
+            label.unwrap_or_default(),
             &b.spec.target_cluster,
             &b.spec.scheduling_policy_snapshot_name,
         ]
     }
 
-    fn flags_of(b: &Binding) -> u8 {
+    fn flags_of(b: &Binding, label: Option<&str>) -> u8 {
         let unscheduled = if b.spec.state == BindingState::Unscheduled { UNSCHEDULED } else { 0 };
-        let labelled = if b.metadata.label(PLACEMENT_TRACKING_LABEL).is_some() { LABELLED } else { 0 };
+        let labelled = if label.is_some() { LABELLED } else { 0 };
         unscheduled | labelled
     }
 
     /// Whether `b` has the planning inputs of the `i`th binding seen.
     fn same_inputs(&self, i: usize, b: &Binding) -> bool {
+        let label = b.metadata.label(PLACEMENT_TRACKING_LABEL);
         let bounds = &self.bounds[FIELDS * i..=FIELDS * (i + 1)];
-        self.flags[i] == Self::flags_of(b)
-            && Self::fields(b).iter().zip(bounds.windows(2)).all(|(field, w)| {
-                // Offsets `of` took from `text` itself, so in range and on character boundaries.
-                self.text.get(w[0] as usize..w[1] as usize) == Some(*field)
-            })
+        let text = self.text.as_bytes();
+        self.flags[i] == Self::flags_of(b, label)
+            && Self::fields(b, label)
+                .iter()
+                .zip(bounds.windows(2))
+                .all(|(field, w)| text.get(w[0] as usize..w[1] as usize) == Some(field.as_bytes()))
     }
 
     /// Whether `now` holds the bindings seen, in order, up to what planning reads; takes the
