@@ -140,6 +140,9 @@ pub(crate) struct Memo {
 #[derive(Clone, Default)]
 struct SeenBindings {
     refs: Vec<Weak<Binding>>,
+    /// The address of each, in one array: compared with the world's, in a loop that reads
+    /// nothing else.
+    addrs: Vec<usize>,
     /// The planning inputs of `refs[i]`: its fields' texts at `bounds[FIELDS * i ..][..=FIELDS]`
     /// in `text`, and its `flags[i]`.
     text: String,
@@ -159,6 +162,7 @@ impl SeenBindings {
     fn of(bindings: &[Arc<Binding>]) -> Option<SeenBindings> {
         let mut seen = SeenBindings {
             refs: bindings.iter().map(Arc::downgrade).collect(),
+            addrs: bindings.iter().map(|b| Arc::as_ptr(b).addr()).collect(),
             text: String::new(),
             bounds: Vec::with_capacity(FIELDS * bindings.len() + 1),
             flags: Vec::with_capacity(bindings.len()),
@@ -209,18 +213,22 @@ impl SeenBindings {
     /// Whether `now` holds the bindings seen, in order, up to what planning reads; takes the
     /// new references of those that differ by pointer only.
     fn same_as(&mut self, now: &[Arc<Binding>]) -> bool {
-        self.refs.len() == now.len()
-            && (0..now.len()).all(|i| {
-                let new = &now[i];
-                if std::ptr::eq(self.refs[i].as_ptr(), Arc::as_ptr(new)) {
-                    return true;
-                }
-                let same = self.same_inputs(i, new);
-                if same {
-                    self.refs[i] = Arc::downgrade(new);
-                }
-                same
-            })
+        if self.refs.len() != now.len() {
+            return false;
+        }
+        let mut i = 0;
+        loop {
+            // The unchanged ones: at the address seen, which nothing else can have taken.
+            let unchanged = self.addrs[i..].iter().zip(&now[i..]);
+            i += unchanged.take_while(|&(&old, new)| old == Arc::as_ptr(new).addr()).count();
+            let Some(new) = now.get(i) else { return true };
+            if !self.same_inputs(i, new) {
+                return false;
+            }
+            self.refs[i] = Arc::downgrade(new);
+            self.addrs[i] = Arc::as_ptr(new).addr();
+            i += 1;
+        }
     }
 }
 
