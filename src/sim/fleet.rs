@@ -197,7 +197,7 @@ impl Hub {
                 let stored = Arc::make_mut(stored);
                 stored.metadata.deletion_timestamp = Some(now);
                 stored.metadata.resource_version = Some(rv);
-                self.binding_writes.record(KeyRef::to(&key));
+                self.binding_writes.record(KeyRef::from(&key));
                 self.touched.labelled(&stored.metadata);
                 if let Some(a) = &self.actor {
                     self.deleted_by.insert(key, a.run.clone());

@@ -40,12 +40,9 @@ pub(crate) fn key_ref(r: &ObjectRef) -> Key {
 pub(crate) struct KeyRef<'a>(pub(crate) &'a str, pub(crate) &'a str);
 
 impl<'a> KeyRef<'a> {
+    /// The key of the object `r` names.
     pub(crate) fn of(r: &'a ObjectRef) -> KeyRef<'a> {
         KeyRef(&r.namespace, &r.name)
-    }
-
-    pub(crate) fn to(key: &'a Key) -> KeyRef<'a> {
-        KeyRef(&key.0, &key.1)
     }
 
     /// What a map keyed by [`Key`] is looked up with.
@@ -54,8 +51,15 @@ impl<'a> KeyRef<'a> {
     }
 }
 
+impl<'a> From<&'a Key> for KeyRef<'a> {
+    fn from(key: &'a Key) -> KeyRef<'a> {
+        KeyRef(&key.0, &key.1)
+    }
+}
+
 /// A `(namespace, name)` pair, owned ([`Key`]) or borrowed ([`KeyRef`]), ordered as `Key` is.
 pub(crate) trait AsKey {
+    /// The namespace and the name.
     fn pair(&self) -> (&str, &str);
 }
 
@@ -119,11 +123,13 @@ pub(crate) struct Bindings {
 }
 
 impl Bindings {
+    /// The binding stored under `key`.
     pub(crate) fn get(&self, key: &(dyn AsKey + '_)) -> Option<&Arc<Binding>> {
         let &slot = self.slot_of.get(key)?;
         self.slots[slot].as_ref()
     }
 
+    /// The binding stored under `key`, to write (through [`Arc::make_mut`]).
     pub(crate) fn get_mut(&mut self, key: &(dyn AsKey + '_)) -> Option<&mut Arc<Binding>> {
         let &slot = self.slot_of.get(key)?;
         self.slots[slot].as_mut()
@@ -149,6 +155,7 @@ impl Bindings {
         self.slot_of.insert(key, slot);
     }
 
+    /// Removes the binding stored under `key`, and returns it.
     pub(crate) fn remove(&mut self, key: &(dyn AsKey + '_)) -> Option<Arc<Binding>> {
         let slot = self.slot_of.remove(key)?;
         self.order.remove(key);
@@ -161,10 +168,12 @@ impl Bindings {
         self.order.iter().filter_map(|(key, &slot)| Some((key, self.slots[slot].as_ref()?)))
     }
 
+    /// The keys in order.
     pub(crate) fn keys(&self) -> impl Iterator<Item = &Key> {
         self.order.keys()
     }
 
+    /// The bindings in key order.
     pub(crate) fn values(&self) -> impl Iterator<Item = &Arc<Binding>> {
         self.iter().map(|(_, b)| b)
     }

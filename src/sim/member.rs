@@ -409,7 +409,7 @@ impl Members {
             set_condition(&mut status.conditions, Condition::new(t, s, generation, r, ""), now);
         }
         b.metadata.resource_version = Some(rv);
-        hub.binding_writes.record(KeyRef::to(key));
+        hub.binding_writes.record(KeyRef::from(key));
         hub.touched.labelled(&b.metadata);
         let event = match run {
             Some(r) => event.run(&ns, &r),
@@ -429,7 +429,7 @@ impl Members {
             agent.objects.remove(&placement);
         }
         hub.bindings.remove(key);
-        hub.binding_writes.record(KeyRef::to(key));
+        hub.binding_writes.record(KeyRef::from(key));
         self.handled.remove(key);
         self.cleaning.remove(key);
         let by = hub.deleted_by.remove(key);
