@@ -9,8 +9,8 @@
 //!   then the peak growth above that during one `reconcile_in_place` (the engine's working
 //!   memory, actions and wake included), during one warm `PlanCache::reconcile_in_place` and
 //!   during one `reconcile` (which also copies the status), against the run's status JSON; and
-//!   the heap a warm `PlanCache` holds of its own (its lists and plan; the objects are the
-//!   world's, shared).
+//!   the heap a warm `PlanCache` holds of its own (its lists and plan, and its copy of what
+//!   planning reads of each binding; the member clusters are the world's, shared).
 //! * Per 10,000-cluster strategy: the status JSON mid-rollout and once the run succeeded, and the
 //!   whole run object, against etcd's default request limit of 1.5 MiB.
 //!

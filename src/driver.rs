@@ -392,9 +392,9 @@ pub trait Clock {
 /// a status read at the `resourceVersion` its own write was answered with (the outcome is the
 /// same either way). A cache holds a reference to each member cluster of the world its run was
 /// last reconciled against, and a weak one to each binding (with what planning reads of it),
-/// until the next reconcile of that run replaces them; it is dropped when a step leaves the run idle ([`Wake::is_idle`](crate::Wake::is_idle):
-/// finished, failed, stopped, deleted) or finds it gone, and by [`Driver::forget`] (for a run
-/// your controller stops reconciling otherwise). A clone of a driver starts with no caches.
+/// until the next reconcile of that run replaces them; it is dropped when a step leaves the run
+/// idle ([`Wake::is_idle`](crate::Wake::is_idle): finished, failed, stopped, deleted) or finds
+/// it gone, and by [`Driver::forget`] (for a run your controller stops reconciling otherwise). A clone of a driver starts with no caches.
 /// Share one driver between the reconciles of all runs (`Driver` is `Sync`; the caches are
 /// locked only to take one out and put it back, never across an `.await`).
 #[derive(Debug, Default)]
@@ -460,8 +460,8 @@ impl Driver {
 
     /// Drops the plan cache of `run`. Call it when your controller stops reconciling a run
     /// without a last step that finds it idle or gone — it was deleted while no reconcile ran,
-    /// or another replica took it over — so that the cache does not keep its world's objects
-    /// alive.
+    /// or another replica took it over — so that the cache does not keep its world's member
+    /// clusters alive, nor the copy of what planning read of its bindings.
     pub fn forget(&self, run: &ObjectRef) {
         self.plans().remove(run);
     }

@@ -51,7 +51,7 @@ use super::plan::{Plan, PlannedStage};
 /// after writing a status it produced, tell it the run's new `resourceVersion`
 /// ([`PlanCache::persisted`]). The outcome is the same, byte for byte, with a cold cache, a
 /// warm one, or none; only the cost differs: mid-rollout at 10,000 clusters in 31 stages, a
-/// warm step runs 0.19–0.30 M instructions where a cold one runs 8.7–8.8 M (the crate's
+/// warm step runs 0.19–0.31 M instructions where a cold one runs 8.7–8.8 M (the crate's
 /// `benches/README.md`).
 ///
 /// A warm cache is reused when the world's member clusters and bindings are the same objects
