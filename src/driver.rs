@@ -461,7 +461,7 @@ impl Driver {
     /// Drops the plan cache of `run`. Call it when your controller stops reconciling a run
     /// without a last step that finds it idle or gone — it was deleted while no reconcile ran,
     /// or another replica took it over — so that the cache does not keep its world's member
-    /// clusters alive, nor the copy of what planning read of its bindings.
+    /// clusters alive, nor the copy of what planning read of its bindings and their allocations.
     pub fn forget(&self, run: &ObjectRef) {
         self.plans().remove(run);
     }

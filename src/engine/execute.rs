@@ -19,6 +19,11 @@ use super::hub::{Hub, RunRef, kobj};
 use super::marks::Marker;
 use super::plan::{Plan, PlannedStage};
 
+/// The most actions a pass reserves room for at once (1.6 MiB of them): a pass that starts
+/// thousands of clusters then grows its list once or a few times instead of a dozen, and one
+/// whose clusters turn out to be in sync already reserves no more than this.
+const RESERVED_ACTIONS: usize = 2048;
+
 /// Everything one execution step reads, and the actions it emits.
 pub(crate) struct Ctx<'a, 'w> {
     pub(crate) run: &'a RunRef<'a>,
@@ -257,9 +262,10 @@ impl<'a, 'w> Ctx<'a, 'w> {
             let Some(started_at) = started else {
                 // Not started: bring the binding in sync, then mark the cluster started. This and
                 // every cluster after it that can start write at most two actions each: room for
-                // them at once (an action is large, and a pass may start thousands).
-                let can_start = usize::try_from(concurrency - updating + 1).unwrap_or(0).min(listed + 1 - i);
-                self.actions.reserve(2 * can_start);
+                // them at once (an action is large, and a pass may start thousands), up to
+                // `RESERVED_ACTIONS` (clusters already in sync write none).
+                let can_start = usize::try_from(concurrency - updating + 1).unwrap_or(usize::MAX).min(listed + 1 - i);
+                self.actions.reserve(can_start.saturating_mul(2).min(RESERVED_ACTIONS));
                 if !in_sync(&snapshot_name, applied.as_ref(), binding, cluster) {
                     // Built from its parts: cloning the old spec would clone what is replaced.
                     let BindingSpec {

@@ -15,7 +15,9 @@
 //! it holds a weak reference and a copy of what planning reads: a weak reference keeps the
 //! object's address from being reused and stops anyone from changing the object in place
 //! (`Arc::get_mut` refuses, `Arc::make_mut` moves it to a new address, without copying it),
-//! yet lets its owner write it without a copy once the world is dropped. Either way the same
+//! yet lets its owner write it without a copy once the world is dropped. (Of a binding dropped
+//! or moved since, the reference keeps only the allocation, `size_of::<Binding>()` bytes, not
+//! the binding's strings and maps, until the next reconcile replaces it.) Either way the same
 //! pointer at the same position means the same object; a different pointer is compared on the
 //! plan's inputs only. When anything differs, or on any other path than a validated
 //! reconcile, the engine plans from scratch, exactly as without the cache.
@@ -74,7 +76,9 @@ use super::plan::{Plan, PlannedStage};
 /// reconcile replaces them. Of the bindings it keeps a weak reference each and a copy of what
 /// planning reads (their names, placement label, target and policy snapshot), so a controller
 /// or a fleet that writes a binding through [`Arc::make_mut`] after the reconcile moves it
-/// instead of copying it. Drop the cache when the run is finished or deleted.
+/// instead of copying it; of a binding dropped or moved since, a weak reference keeps only its
+/// allocation (`size_of::<Binding>()` bytes) until the next reconcile. Drop the cache when the
+/// run is finished or deleted.
 ///
 /// ```no_run
 /// # use staged_rollout::api::{ClusterStagedUpdateRun, Time};
