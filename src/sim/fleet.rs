@@ -118,8 +118,7 @@ impl Hub {
                 let stored = Arc::make_mut(stored); // unshared by now: no copy
                 stored.metadata.generation = Some(stored.metadata.generation() + 1);
                 stored.metadata.resource_version = Some(rv.clone());
-                self.binding_writes.record(KeyRef::of(binding));
-                self.touched.labelled(&stored.metadata);
+                self.binding_writes.binding_written(KeyRef::of(binding), &stored.metadata, &mut self.touched);
                 if let Some(actor) = self.actor.as_mut() {
                     actor.updated.insert(spec.target_cluster.clone());
                 }
@@ -142,10 +141,9 @@ impl Hub {
                 remove_condition(conditions, ct::ROLLOUT_STARTED);
                 conditions.push(c);
                 stored.metadata.resource_version = Some(rv.clone());
-                self.touched.labelled(&stored.metadata);
+                self.binding_writes.binding_written(KeyRef::of(binding), &stored.metadata, &mut self.touched);
                 let (cluster, snapshot) =
                     (stored.spec.target_cluster.clone(), stored.spec.resource_snapshot_name.clone());
-                self.binding_writes.record(KeyRef::of(binding));
                 // A binding this reconcile updated already has its `binding-updated` event.
                 if !self.actor.as_ref().is_some_and(|a| a.updated.contains(&cluster)) {
                     self.record_for_actor(
@@ -197,8 +195,7 @@ impl Hub {
                 let stored = Arc::make_mut(stored);
                 stored.metadata.deletion_timestamp = Some(now);
                 stored.metadata.resource_version = Some(rv);
-                self.binding_writes.record(KeyRef::from(&key));
-                self.touched.labelled(&stored.metadata);
+                self.binding_writes.binding_written(KeyRef::from(&key), &stored.metadata, &mut self.touched);
                 if let Some(a) = &self.actor {
                     self.deleted_by.insert(key, a.run.clone());
                 }

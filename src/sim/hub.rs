@@ -282,6 +282,15 @@ impl BindingWrites {
         self.written.push((key.0.to_owned(), key.1.to_owned()));
     }
 
+    /// The binding `key`, with metadata `meta`, was created, changed or deleted: the member
+    /// agents look at it again, and the runs of the placement it is labelled with are woken
+    /// (`touched`). Takes the hub's two ledgers rather than the hub, so that it is called while
+    /// the binding stored in the hub is borrowed.
+    pub(crate) fn binding_written(&mut self, key: KeyRef<'_>, meta: &ObjectMeta, touched: &mut Touched) {
+        self.record(key);
+        touched.labelled(meta);
+    }
+
     /// The bindings written since the last call, each once, in key order.
     pub(crate) fn take(&mut self) -> Vec<Key> {
         let mut written = std::mem::take(&mut self.written);

@@ -409,8 +409,7 @@ impl Members {
             set_condition(&mut status.conditions, Condition::new(t, s, generation, r, ""), now);
         }
         b.metadata.resource_version = Some(rv);
-        hub.binding_writes.record(KeyRef::from(key));
-        hub.touched.labelled(&b.metadata);
+        hub.binding_writes.binding_written(KeyRef::from(key), &b.metadata, &mut hub.touched);
         let event = match run {
             Some(r) => event.run(&ns, &r),
             None => event.namespace(&ns),
@@ -424,12 +423,11 @@ impl Members {
             return;
         }
         let placement = Hub::placement_of(&b.metadata);
-        hub.touched.labelled(&b.metadata);
+        hub.binding_writes.binding_written(KeyRef::from(key), &b.metadata, &mut hub.touched);
         if let Some(agent) = self.agents.get_mut(cluster) {
             agent.objects.remove(&placement);
         }
         hub.bindings.remove(key);
-        hub.binding_writes.record(KeyRef::from(key));
         self.handled.remove(key);
         self.cleaning.remove(key);
         let by = hub.deleted_by.remove(key);

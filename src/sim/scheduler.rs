@@ -320,9 +320,8 @@ fn create_binding(hub: &mut Hub, placement: &Placement, policy_snapshot: &str, c
         extra: Default::default(),
     };
     let key = (ns.clone(), binding.metadata.name().to_owned());
-    hub.bindings.insert(key.clone(), Arc::new(binding));
-    hub.binding_writes.record(KeyRef::from(&key));
-    hub.touched.placement(&ns, &name);
+    hub.binding_writes.binding_written(KeyRef::from(&key), &binding.metadata, &mut hub.touched);
+    hub.bindings.insert(key, Arc::new(binding));
     hub.record(Event::new(hub.now, EventKind::BindingScheduled).namespace(&ns).cluster(cluster).detail(&name));
 }
 
@@ -369,8 +368,7 @@ fn write_spec(hub: &mut Hub, key: &Key, edit: impl FnOnce(&mut Binding)) -> Opti
     edit(b);
     b.metadata.generation = Some(b.metadata.generation() + 1);
     b.metadata.resource_version = Some(rv);
-    hub.binding_writes.record(KeyRef::from(key));
-    hub.touched.labelled(&b.metadata);
+    hub.binding_writes.binding_written(KeyRef::from(key), &b.metadata, &mut hub.touched);
     Some((Hub::placement_of(&b.metadata), b.spec.target_cluster.clone()))
 }
 
